@@ -1,0 +1,129 @@
+// Composition root: builds config-driven services and the express app. Nothing else.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type Express, type RequestHandler } from 'express';
+import { createLogger, requestContext, type Logger } from './audit/logger.js';
+import { openAccessGuard } from './auth/guard.js';
+import type { Config } from './config/config.js';
+import type { Database } from './db/database.js';
+import { openDatabase } from './db/open.js';
+import { buildCapabilityStatement } from './fhir/capability.js';
+import { loadR4Definitions } from './fhir/definitions.js';
+import { NotFound } from './fhir/errors.js';
+import { fhirErrorHandler } from './fhir/http/error-handler.js';
+import type { InteractionContext } from './fhir/interactions.js';
+import { loadProjectProfiles } from './fhir/profiles.js';
+import { FhirRepository } from './fhir/repository.js';
+import { fhirRoutes } from './fhir/routes.js';
+import { SearchParameterRegistry } from './fhir/search/parameters.js';
+import { R4Validator } from './fhir/validation.js';
+
+export const VERSION = '0.1.0';
+
+export interface Hub {
+  config: Config;
+  app: Express;
+  db: Database;
+  repo: FhirRepository;
+  logger: Logger;
+  /** The InteractionContext for in-process callers (import, demo loader, modules). */
+  context(base: string): InteractionContext;
+  listen(): Promise<{ server: Server; url: string }>;
+  close(): Promise<void>;
+}
+
+export interface HubOptions {
+  logger?: Logger;
+  onProgress?: (line: string) => void;
+  /** Replaces the open access guard (tests of the seam; the security module later). */
+  guard?: RequestHandler;
+}
+
+export async function createHub(config: Config, options: HubOptions = {}): Promise<Hub> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const definitions = loadR4Definitions();
+  const profiles = loadProjectProfiles(config.profilesDir);
+  const registry = new SearchParameterRegistry(definitions.resourceTypes, definitions.searchParameters);
+  for (const sp of profiles.searchParameters) registry.add(sp);
+  const validator = new R4Validator(profiles.structureDefinitions);
+
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`,
+    onProgress: options.onProgress,
+  });
+  const repo = new FhirRepository(db, registry, validator);
+  const context = (base: string): InteractionContext => ({ repo, base, limits: config.search, validator });
+
+  let capability: unknown;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestIds(logger));
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.query('select 1');
+      res.json({ status: 'ready', database: db.kind });
+    } catch (err) {
+      res.status(503).json({ status: 'unavailable', database: db.kind, error: (err as Error).message });
+    }
+  });
+  app.use(
+    '/fhir',
+    options.guard ?? openAccessGuard(),
+    fhirRoutes({
+      context,
+      capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION)),
+      bodyLimitBytes: config.bodyLimitBytes,
+      publicBaseUrl: config.publicBaseUrl,
+    }),
+  );
+  app.use((req) => {
+    throw new NotFound(`No route for ${req.method} ${req.path}`);
+  });
+  app.use(fhirErrorHandler(logger));
+
+  let server: Server | undefined;
+  return {
+    config,
+    app,
+    db,
+    repo,
+    logger,
+    context,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        const s = app.listen(config.port, config.host, () => {
+          server = s;
+          const { port } = s.address() as AddressInfo;
+          resolve({ server: s, url: `http://${config.host}:${port}` });
+        });
+        s.on('error', reject);
+      }),
+    async close() {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server?.closeAllConnections?.();
+      await db.close();
+    },
+  };
+}
+
+/** Gives each request an id (or keeps the caller's X-Request-Id) and logs one line per request. */
+function requestIds(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get('x-request-id');
+    const requestId = given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      requestContext.run({ requestId }, () => {
+        // The path only: query strings can hold names and identifiers (patient data).
+        logger.info('request', { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      });
+    });
+    requestContext.run({ requestId }, next);
+  };
+}
+

@@ -1,0 +1,16 @@
+// The one SQL interface every floor above uses. Two adapters implement it with the same SQL:
+// pg (a pool, for a PostgreSQL server) and PGlite (PostgreSQL in-process, the embedded default).
+
+export interface SqlExecutor {
+  /** Runs one parameterised statement and returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database extends SqlExecutor {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import { mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, SqlExecutor } from './database.js';
+
+/**
+ * Opens the embedded PostgreSQL (PGlite). `dataDir` undefined means in-memory.
+ * PGlite is a single connection: its own queue serialises statements, and a transaction holds
+ * that queue until it ends, so concurrent requests simply wait their turn.
+ */
+export async function openPglite(dataDir: string | undefined, onProgress: (line: string) => void = () => undefined): Promise<Database> {
+  if (dataDir) {
+    const fresh = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+    mkdirSync(dataDir, { recursive: true });
+    if (fresh) onProgress(`Creating a new embedded database in ${dataDir} (first run: initdb takes a few seconds)...`);
+  }
+  // relaxedDurability stays off: each commit reaches the files before the query resolves.
+  const db = await PGlite.create(dataDir, { relaxedDurability: false });
+
+  const toExecutor = (runner: { query: PGlite['query'] }): SqlExecutor => ({
+    async query<T>(sql: string, params: unknown[] = []) {
+      const result = await runner.query<T>(sql, params as unknown[]);
+      return result.rows;
+    },
+  });
+  const direct = toExecutor(db);
+
+  return {
+    kind: 'pglite',
+    query: direct.query,
+    transaction: <T>(work: (tx: SqlExecutor) => Promise<T>) => db.transaction((tx) => work(toExecutor(tx))),
+    async exec(script: string) {
+      await db.exec(script);
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}

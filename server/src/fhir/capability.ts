@@ -1,0 +1,51 @@
+// The CapabilityStatement tells the truth: it lists exactly the interactions and search
+// parameters that the code supports, derived from the same registry the search compiler uses.
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { SearchParameterRegistry } from './search/parameters.js';
+
+const SUPPORTED_SEARCH_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'quantity', 'uri']);
+
+export function buildCapabilityStatement(registry: SearchParameterRegistry, base: string, profiles: string[], version: string): CapabilityStatement {
+  const resource: CapabilityStatementRestResource[] = registry.resourceTypes.map((type) => ({
+    type: type as CapabilityStatementRestResource['type'],
+    ...(type === 'Patient' ? { supportedProfile: profiles } : {}),
+    interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({ code })) as CapabilityStatementRestResource['interaction'],
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    referencePolicy: ['literal', 'logical'],
+    searchParam: registry
+      .forType(type)
+      .filter((p) => SUPPORTED_SEARCH_TYPES.has(p.type))
+      .map((p) => ({ name: p.code, type: p.type as 'string', ...(p.url ? { definition: p.url } : {}) })),
+    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+  }));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: { name: 'Suhe', version },
+    implementation: { description: 'Suhe district health-data hub', url: base },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: ['application/json-patch+json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation: 'Search: modifiers :missing, :exact, :contains (string), :not, :text (token), :below (uri), :[type] (reference); prefixes eq ne gt lt ge le sa eb ap; _sort, _count, _total; keyset paging. Chaining, _has, _include and composite parameters are not supported yet.',
+        resource,
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        searchParam: [
+          { name: '_count', type: 'number' },
+          { name: '_sort', type: 'string' },
+          { name: '_total', type: 'token' },
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,252 @@
+// The versioned FHIR store: every write is one transaction (resource, history, indexes).
+// Callers above (routes, bundles, modules) go through this class, never through the tables.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Database, SqlExecutor } from '../db/database.js';
+import { Conflict, Gone, Invalid, NotFound, PreconditionFailed } from './errors.js';
+import { emptyIndexRows, extractIndexRows } from './index/extract.js';
+import { writeVersion } from './index/write-index.js';
+import { applyJsonPatch } from './json-patch.js';
+import type { SearchParameterRegistry } from './search/parameters.js';
+import type { SearchRequest } from './search/model.js';
+import { compileSearch, cursorAfter } from './search/sql.js';
+
+/** Checks a resource before it is stored; throws Invalid with the FHIRPath of each problem. */
+export interface ResourceValidator {
+  validate(resource: Resource): void;
+}
+
+export interface WriteOptions {
+  /** The version the client last saw (from If-Match); a different current version → 412. */
+  ifMatch?: string;
+}
+
+export interface UpdateResult<T extends Resource = Resource> {
+  resource: T;
+  created: boolean;
+}
+
+export interface SearchResult {
+  resources: Resource[];
+  total?: number;
+  /** Opaque position after the last resource on this page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface HistoryEntry {
+  resource: Resource;
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  deleted: boolean;
+}
+
+export interface HistoryRequest {
+  type?: string;
+  id?: string;
+  since?: string;
+  count: number;
+  cursor?: string;
+}
+
+export interface HistoryResult {
+  entries: HistoryEntry[];
+  total?: number;
+  nextCursor?: string;
+}
+
+interface Current {
+  versionId: number;
+  deleted: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export class FhirRepository {
+  constructor(
+    private readonly db: Database,
+    readonly registry: SearchParameterRegistry,
+    private readonly validator: ResourceValidator,
+    private readonly tx?: SqlExecutor,
+  ) {}
+
+  /** Runs `work` with a repository whose every call joins one database transaction. */
+  async transaction<T>(work: (repo: FhirRepository) => Promise<T>): Promise<T> {
+    if (this.tx) return work(this);
+    return this.db.transaction((tx) => work(new FhirRepository(this.db, this.registry, this.validator, tx)));
+  }
+
+  private get executor(): SqlExecutor {
+    return this.tx ?? this.db;
+  }
+
+  /** Creates with a server-assigned id (`assignedId` lets a transaction choose it in advance). */
+  async create<T extends Resource>(resource: T, assignedId: string = randomUUID()): Promise<T> {
+    this.checkType(resource.resourceType);
+    const stored = this.prepare({ ...resource, id: assignedId }, 1);
+    await this.transaction(async (repo) => {
+      await repo.write(stored, 'POST', false);
+    });
+    return stored;
+  }
+
+  async read(type: string, id: string): Promise<Resource> {
+    this.checkType(type);
+    const rows = await this.executor.query<{ content: Resource; deleted: boolean; version_id: number }>(
+      'select content, deleted, version_id from resource where type = $1 and id = $2',
+      [type, id],
+    );
+    if (rows.length === 0) throw new NotFound(`${type}/${id} not found`);
+    if (rows[0].deleted) throw new Gone(`${type}/${id} was deleted (version ${rows[0].version_id})`);
+    return rows[0].content;
+  }
+
+  async vread(type: string, id: string, versionId: string): Promise<Resource> {
+    this.checkType(type);
+    if (!/^\d+$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId}'`);
+    const rows = await this.executor.query<{ content: Resource; deleted: boolean }>(
+      'select content, deleted from resource_history where type = $1 and id = $2 and version_id = $3',
+      [type, id, Number(versionId)],
+    );
+    if (rows.length === 0) throw new NotFound(`${type}/${id}/_history/${versionId} not found`);
+    if (rows[0].deleted) throw new Gone(`${type}/${id} version ${versionId} is a deletion`);
+    return rows[0].content;
+  }
+
+  /** Update, or create with the client's id when it does not exist yet (update-as-create). */
+  async update<T extends Resource>(resource: T, options: WriteOptions = {}): Promise<UpdateResult<T>> {
+    this.checkType(resource.resourceType);
+    const id = resource.id;
+    if (!id || !ID_PATTERN.test(id)) throw new Invalid(`Resource id '${id ?? ''}' is not a valid FHIR id`, [`${resource.resourceType}.id`]);
+    return this.transaction(async (repo) => {
+      const current = await repo.lockCurrent(resource.resourceType, id);
+      checkIfMatch(current, options.ifMatch, `${resource.resourceType}/${id}`);
+      const stored = this.prepare(resource, (current?.versionId ?? 0) + 1);
+      await repo.write(stored, 'PUT', current !== undefined);
+      return { resource: stored, created: !current || current.deleted };
+    });
+  }
+
+  async patch(type: string, id: string, patch: unknown, options: WriteOptions = {}): Promise<Resource> {
+    this.checkType(type);
+    return this.transaction(async (repo) => {
+      const current = await repo.lockCurrent(type, id);
+      if (!current) throw new NotFound(`${type}/${id} not found`);
+      if (current.deleted) throw new Gone(`${type}/${id} was deleted`);
+      checkIfMatch(current, options.ifMatch, `${type}/${id}`);
+      const before = await repo.read(type, id);
+      const after = applyJsonPatch(before, patch) as Resource;
+      if (!after || typeof after !== 'object' || after.resourceType !== type || after.id !== id) {
+        throw new Invalid('A patch may not change resourceType or id');
+      }
+      const stored = this.prepare(after, current.versionId + 1);
+      await repo.write(stored, 'PATCH', true);
+      return stored;
+    });
+  }
+
+  /** Deletes (a new version marked deleted). Deleting what does not exist is not an error. */
+  async delete(type: string, id: string, options: WriteOptions = {}): Promise<void> {
+    this.checkType(type);
+    await this.transaction(async (repo) => {
+      const current = await repo.lockCurrent(type, id);
+      checkIfMatch(current, options.ifMatch, `${type}/${id}`);
+      if (!current || current.deleted) return;
+      const versionId = current.versionId + 1;
+      const tombstone = { resourceType: type, id, meta: { versionId: String(versionId), lastUpdated: new Date().toISOString() } } as Resource;
+      await writeVersion(repo.executor, {
+        type, id, versionId, lastUpdated: tombstone.meta!.lastUpdated!, deleted: true, method: 'DELETE',
+        content: JSON.stringify(tombstone), rows: emptyIndexRows(), exists: true,
+      });
+    });
+  }
+
+  async search(request: SearchRequest): Promise<SearchResult> {
+    this.checkType(request.resourceType);
+    const compiled = compileSearch(request);
+    const rows = await this.executor.query<Record<string, unknown>>(compiled.sql, compiled.params);
+    const page = rows.slice(0, request.count);
+    const result: SearchResult = { resources: page.map((row) => JSON.parse(row.content as string) as Resource) };
+    if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
+    if (compiled.countSql) {
+      const [count] = await this.executor.query<{ total: number }>(compiled.countSql, compiled.countParams);
+      result.total = Number(count.total);
+    }
+    return result;
+  }
+
+  /** Instance, type or system history, newest first, keyset-paged on the history sequence. */
+  async history(request: HistoryRequest): Promise<HistoryResult> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const add = (v: unknown) => `$${params.push(v)}`;
+    if (request.type) {
+      this.checkType(request.type);
+      conditions.push(`type = ${add(request.type)}`);
+    }
+    if (request.id) conditions.push(`id = ${add(request.id)}`);
+    if (request.since) conditions.push(`last_updated >= ${add(request.since)}::timestamptz`);
+    const filter = conditions.length ? conditions.join(' and ') : 'true';
+    const countParams = [...params];
+    const page = request.cursor ? ` and hseq < ${add(request.cursor)}::bigint` : '';
+    const rows = await this.executor.query<{ content: string; method: HistoryEntry['method']; deleted: boolean; hseq: string }>(
+      `select content::text as content, method, deleted, hseq::text as hseq from resource_history
+       where ${filter}${page} order by hseq desc limit ${add(request.count + 1)}`,
+      params,
+    );
+    const [count] = await this.executor.query<{ total: number }>(`select count(*)::int as total from resource_history where ${filter}`, countParams);
+    const entries = rows.slice(0, request.count).map((r) => ({ resource: JSON.parse(r.content) as Resource, method: r.method, deleted: r.deleted }));
+    const result: HistoryResult = { entries, total: Number(count.total) };
+    if (rows.length > request.count) result.nextCursor = rows[request.count - 1].hseq;
+    return result;
+  }
+
+  /** A lock held until the surrounding transaction ends, keyed by any text. */
+  async lock(key: string): Promise<void> {
+    await this.executor.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
+
+  private checkType(type: string): void {
+    if (!this.registry.isResourceType(type)) throw new NotFound(`Unknown resource type '${type}'`);
+  }
+
+  /** Sets the server-owned meta, then validates. */
+  private prepare<T extends Resource>(resource: T, versionId: number): T {
+    const stored = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: new Date().toISOString() } };
+    this.validator.validate(stored);
+    return stored;
+  }
+
+  private async lockCurrent(type: string, id: string): Promise<Current | undefined> {
+    const rows = await this.executor.query<{ version_id: number; deleted: boolean }>(
+      'select version_id, deleted from resource where type = $1 and id = $2 for update',
+      [type, id],
+    );
+    return rows.length ? { versionId: Number(rows[0].version_id), deleted: rows[0].deleted } : undefined;
+  }
+
+  private async write(resource: Resource, method: 'POST' | 'PUT' | 'PATCH', exists: boolean): Promise<void> {
+    try {
+      await writeVersion(this.executor, {
+        type: resource.resourceType,
+        id: resource.id!,
+        versionId: Number(resource.meta!.versionId),
+        lastUpdated: resource.meta!.lastUpdated!,
+        deleted: false,
+        method,
+        content: JSON.stringify(resource),
+        rows: extractIndexRows(resource, this.registry),
+        exists,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new Conflict(`${resource.resourceType}/${resource.id} was written concurrently; retry`);
+      throw err;
+    }
+  }
+}
+
+function checkIfMatch(current: Current | undefined, ifMatch: string | undefined, label: string): void {
+  if (ifMatch === undefined) return;
+  if (!current || current.deleted) throw new PreconditionFailed(`If-Match: ${label} does not exist`);
+  if (String(current.versionId) !== ifMatch) {
+    throw new PreconditionFailed(`If-Match: ${label} is at version ${current.versionId}, not ${ifMatch}`);
+  }
+}

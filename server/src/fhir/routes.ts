@@ -1,0 +1,74 @@
+// HTTP adapter for the FHIR API: turns express requests into Interactions and their results
+// into responses. No business logic lives here.
+import { Router, type Request, type Response } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import { processBundle } from './bundle/process.js';
+import { MethodNotAllowed } from './errors.js';
+import { jsonBody, mediaTypeOf, rawBody } from './http/body.js';
+import { baseUrl, checkAcceptable, parseETag, sendJson, sendWriteResult, setVersionHeaders, wantsPretty } from './http/respond.js';
+import { executeInteraction, type InteractionContext, type Method } from './interactions.js';
+
+export interface FhirRouteOptions {
+  context: (base: string) => InteractionContext;
+  capabilityStatement: (base: string) => unknown;
+  bodyLimitBytes: number;
+  publicBaseUrl?: string;
+}
+
+const PATCH_TYPES = ['application/json-patch+json'];
+const FORM = 'application/x-www-form-urlencoded';
+
+export function fhirRoutes(options: FhirRouteOptions): Router {
+  const router = Router();
+  const base = (req: Request) => baseUrl(req, options.publicBaseUrl);
+
+  router.use((req, _res, next) => {
+    checkAcceptable(req);
+    next();
+  });
+  router.use(rawBody(options.bodyLimitBytes));
+
+  router.get('/metadata', (req, res) => sendJson(res, 200, options.capabilityStatement(base(req)), wantsPretty(req)));
+
+  router.post('/', async (req, res) => {
+    const bundle = await processBundle(options.context(base(req)), jsonBody(req));
+    sendJson(res, 200, bundle, wantsPretty(req));
+  });
+
+  router.all('/{*path}', async (req: Request, res: Response) => {
+    const method = req.method as Method;
+    if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw new MethodNotAllowed(`${req.method} is not supported`);
+    const path = (req.params as { path?: string[] }).path ?? [];
+    const query = queryEntries(req);
+    let body: unknown;
+    if (method === 'PATCH') body = jsonBody(req, PATCH_TYPES);
+    else if (method === 'POST' && path[1] === '_search' && mediaTypeOf(req) === FORM) {
+      query.push(...new URLSearchParams((req.body as Buffer).toString('utf8')).entries());
+    } else if (method === 'POST' || method === 'PUT') body = jsonBody(req);
+
+    const result = await executeInteraction(options.context(base(req)), {
+      method,
+      path,
+      query,
+      body,
+      ifMatch: parseETag(req.get('if-match')),
+      ifNoneExist: req.get('if-none-exist'),
+      lenient: /handling=lenient/.test(req.get('prefer') ?? ''),
+    });
+    if (result.location) {
+      sendWriteResult(req, res, result.status, result.resource!, `${base(req)}/${result.location}`);
+    } else if (result.resource) {
+      if (result.resource.resourceType !== 'Bundle' && result.resource.resourceType !== 'OperationOutcome') setVersionHeaders(res, result.resource as Resource);
+      sendJson(res, result.status, result.resource, wantsPretty(req));
+    } else {
+      res.status(result.status).end();
+    }
+  });
+  return router;
+}
+
+/** The query string as ordered pairs; repeated names stay separate (they mean AND). */
+function queryEntries(req: Request): [string, string][] {
+  const qs = req.originalUrl.split('?')[1] ?? '';
+  return [...new URLSearchParams(qs).entries()].filter(([name]) => name !== '_format' && name !== '_pretty');
+}

@@ -1,0 +1,101 @@
+// The search parameters each resource type supports, with the part of each FHIRPath expression
+// that applies to that type, parsed once. Used both to index resources at write time and to
+// compile searches, so the two can never disagree about what a parameter means.
+import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+
+export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
+
+export interface SearchParamDef {
+  code: string;
+  type: SearchParamType;
+  /** The expression restricted to this resource type, e.g. `Patient.name`. */
+  expression: string;
+  atom: FhirPathAtom;
+  /** For reference parameters: the resource types a reference may point to. */
+  targets: string[];
+  url?: string;
+}
+
+/** Parameters answered from resource columns, not from index tables. */
+export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
+
+export class SearchParameterRegistry {
+  private readonly byType = new Map<string, Map<string, SearchParamDef>>();
+
+  constructor(readonly resourceTypes: string[], parameters: SearchParameter[]) {
+    for (const type of resourceTypes) this.byType.set(type, new Map());
+    for (const sp of parameters) this.add(sp);
+  }
+
+  /** Adds (or replaces) a SearchParameter, e.g. one shipped in fhir-profiles/. */
+  add(sp: SearchParameter): void {
+    if (!sp.code || !sp.type || !sp.base) return;
+    const bases = (sp.base as string[]).flatMap((b) => (b === 'Resource' || b === 'DomainResource' ? this.resourceTypes : [b]));
+    for (const type of bases) {
+      const params = this.byType.get(type);
+      if (!params) continue;
+      const expression = sp.expression ? expressionForType(sp.expression, type) : undefined;
+      if (sp.expression && !expression) continue;
+      params.set(sp.code, {
+        code: sp.code,
+        type: sp.type as SearchParamType,
+        expression: expression ?? '',
+        atom: parseFhirPath(expression ?? '{}'),
+        targets: sp.target ?? [],
+        url: sp.url,
+      });
+    }
+  }
+
+  get(type: string, code: string): SearchParamDef | undefined {
+    return this.byType.get(type)?.get(code);
+  }
+
+  forType(type: string): SearchParamDef[] {
+    return [...(this.byType.get(type)?.values() ?? [])];
+  }
+
+  /** Parameters whose values are written to the index tables at write time. */
+  indexedForType(type: string): SearchParamDef[] {
+    return this.forType(type).filter((p) => p.expression && !COLUMN_PARAMS.has(p.code) && p.type !== 'composite' && p.type !== 'special');
+  }
+
+  isResourceType(type: string): boolean {
+    return this.byType.has(type);
+  }
+}
+
+/**
+ * R4 shares one SearchParameter across types with a union expression
+ * (`AllergyIntolerance.patient | CarePlan.subject.where(...) | ...`). Keep only the branches that
+ * start at `type` (or at Resource/DomainResource), so indexing a Patient never evaluates the
+ * other thirty branches.
+ */
+export function expressionForType(expression: string, type: string): string | undefined {
+  const branches = splitTopLevelUnion(expression).filter((branch) => {
+    const head = branch.replace(/^\(+/, '').split(/[.\s]/)[0];
+    return head === type || head === 'Resource' || head === 'DomainResource';
+  });
+  return branches.length ? branches.join(' | ') : undefined;
+}
+
+function splitTopLevelUnion(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "'" && expression[i - 1] !== '\\') quoted = !quoted;
+    if (quoted) continue;
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      parts.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  return parts.filter(Boolean);
+}

@@ -1,0 +1,71 @@
+// Validates every write against the base R4 schema and, when a resource claims one of the
+// project's profiles in meta.profile, against that profile too. Extra rules that FHIRPath cannot
+// say well (the resident ID check character, ID-01) hook in per profile.
+import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type { OperationOutcomeIssue, Patient, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { Invalid } from './errors.js';
+import { checkResidentIdAgainstPatient } from './identity/resident-id.js';
+import type { ResourceValidator } from './repository.js';
+
+export const CN_PATIENT_PROFILE = 'http://suhe.example.cn/fhir/StructureDefinition/cn-patient';
+
+type ExtraRule = (resource: Resource) => OperationOutcomeIssue[];
+
+const EXTRA_RULES: Record<string, ExtraRule> = {
+  // ID-01: the check character and the agreement of sex and birth date with the number.
+  [CN_PATIENT_PROFILE]: (resource) =>
+    checkResidentIdAgainstPatient(resource as Patient).map((problem) => ({
+      severity: 'error',
+      code: 'invariant',
+      diagnostics: problem,
+      expression: ['Patient.identifier'],
+    })),
+};
+
+export class R4Validator implements ResourceValidator {
+  private readonly profiles = new Map<string, StructureDefinition>();
+
+  constructor(profiles: StructureDefinition[]) {
+    for (const sd of profiles) if (sd.url) this.profiles.set(sd.url, sd);
+  }
+
+  knownProfiles(): string[] {
+    return [...this.profiles.keys()];
+  }
+
+  validate(resource: Resource): void {
+    const issues = this.check(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (issues.length) {
+      const summary = issues.map((i) => `${i.expression?.[0] ?? resource.resourceType}: ${i.diagnostics ?? i.details?.text}`).join('; ');
+      throw new Invalid(`Invalid ${resource.resourceType}: ${summary}`, issues[0].expression, issues);
+    }
+  }
+
+  /** All issues, errors and warnings, as $validate reports them. */
+  check(resource: Resource): OperationOutcomeIssue[] {
+    if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
+      return [{ severity: 'error', code: 'structure', diagnostics: 'The body is not a FHIR resource (expected a JSON object)' }];
+    }
+    const issues = runValidation(() => validateResource(resource));
+    for (const url of resource.meta?.profile ?? []) {
+      const profile = this.profiles.get(url.split('|')[0]);
+      if (!profile) continue; // profiles we do not hold are not enforced (as the spec allows)
+      issues.push(...runValidation(() => validateResource(resource, { profile })));
+      issues.push(...(EXTRA_RULES[profile.url!]?.(resource) ?? []));
+    }
+    return issues.map(withDiagnostics);
+  }
+}
+
+function runValidation(run: () => OperationOutcomeIssue[] | void): OperationOutcomeIssue[] {
+  try {
+    return run() ?? [];
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) return err.outcome.issue ?? [];
+    return [{ severity: 'error', code: 'structure', diagnostics: (err as Error).message }];
+  }
+}
+
+function withDiagnostics(issue: OperationOutcomeIssue): OperationOutcomeIssue {
+  return issue.diagnostics || !issue.details?.text ? issue : { ...issue, diagnostics: issue.details.text };
+}

@@ -1,0 +1,105 @@
+// CLI entry: `suhe serve|migrate|import`. See README.md for the options.
+import { createHub, VERSION } from './app.js';
+import { createLogger } from './audit/logger.js';
+import { parseArgs, type ParsedArgs } from './cli/args.js';
+import { importFiles } from './cli/import.js';
+import { loadConfig, type ConfigOverrides } from './config/config.js';
+import { loadDemoIfEmpty } from './demo/load-demo.js';
+
+const USAGE = `Suhe ${VERSION} — district health-data hub
+
+Usage:
+  suhe serve   [--port 8080] [--host 127.0.0.1] [--data-dir ./data] [--database postgres://...] [--demo]
+  suhe migrate [--data-dir DIR | --database URL]     apply database migrations and exit
+  suhe import  FILE|DIR [--data-dir DIR | --database URL]   load FHIR Bundles (.json) and NDJSON
+
+Environment: SUHE_PORT, SUHE_HOST, SUHE_DATA_DIR, SUHE_DATABASE_URL, SUHE_LOG_LEVEL, SUHE_PUBLIC_BASE_URL.
+Without --database the hub runs on the embedded PostgreSQL (PGlite) in <data-dir>/pglite.`;
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+function overridesFrom(args: ParsedArgs): ConfigOverrides {
+  const text = (name: string) => {
+    const v = args.flags.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const port = text('port');
+  if (port !== undefined && !/^\d+$/.test(port)) throw new Error(`--port must be a number, got '${port}'`);
+  return {
+    port: port === undefined ? undefined : Number(port),
+    host: text('host'),
+    dataDir: text('data-dir'),
+    databaseUrl: text('database'),
+    logLevel: text('log-level'),
+    demo: args.flags.has('demo') || undefined,
+  };
+}
+
+async function serve(args: ParsedArgs): Promise<void> {
+  const config = loadConfig(overridesFrom(args));
+  say(`Suhe ${VERSION} starting on ${config.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL (PGlite) in ${config.dataDir}/pglite`}...`);
+  const hub = await createHub(config, { onProgress: say });
+  const { url } = await hub.listen();
+  if (config.demo) await loadDemoIfEmpty(hub, `${config.publicBaseUrl ?? url + '/fhir'}`, say);
+  say(`Suhe is ready.
+  FHIR API          ${url}/fhir
+  Capabilities      ${url}/fhir/metadata
+  Patients          ${url}/fhir/Patient
+  Health            ${url}/healthz  (readiness: ${url}/readyz)`);
+  if (!config.databaseUrl) {
+    say('  Durability: each commit is written through to the files before it is acknowledged (survives a killed process;');
+    say('  a power failure may lose the last commits, PGlite does not fsync). Use --database postgres://... for production.');
+  }
+  const stop = async (signal: string) => {
+    say(`${signal}: shutting down...`);
+    await hub.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function migrateOnly(args: ParsedArgs): Promise<void> {
+  const config = loadConfig(overridesFrom(args));
+  const hub = await createHub(config, { onProgress: say, logger: createLogger('warn') });
+  await hub.close();
+  say('Database is up to date.');
+}
+
+async function importCommand(args: ParsedArgs): Promise<void> {
+  const target = args.positional[0];
+  if (!target) throw new Error('import needs a FILE or DIR: suhe import ../shared/testdata/fhir/synthea/smart');
+  const config = loadConfig(overridesFrom(args));
+  const hub = await createHub(config, { onProgress: say, logger: createLogger('warn') });
+  try {
+    const summary = await importFiles(hub, target, say);
+    for (const failure of summary.failures) say(`  failed: ${failure.file}: ${failure.message}`);
+    say(`Imported ${summary.resources} resources from ${summary.files} files.`);
+    if (summary.failures.length) process.exitCode = 1;
+  } finally {
+    await hub.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  switch (args.command) {
+    case 'serve':
+      return serve(args);
+    case 'migrate':
+      return migrateOnly(args);
+    case 'import':
+      return importCommand(args);
+    case 'help':
+    case '--help':
+      say(USAGE);
+      return;
+    default:
+      throw new Error(`Unknown command '${args.command}'.\n\n${USAGE}`);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`suhe: ${err.message}\n`);
+  process.exit(1);
+});
