@@ -50,7 +50,8 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
 
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
-    pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite`,
+    // dataDir 'memory://' keeps the embedded database in memory (tests, throwaway runs).
+    pgliteDir: config.databaseUrl || config.dataDir === 'memory://' ? undefined : `${config.dataDir}/pglite`,
     onProgress: options.onProgress,
   });
   const repo = new FhirRepository(db, registry, validator);

@@ -1,0 +1,54 @@
+// Starts the real hub on 127.0.0.1 with an ephemeral port, on PGlite (in memory or in a temp
+// directory) or on a fresh PostgreSQL database that is dropped afterwards.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createHub, type Hub } from '../../server/src/app.js';
+import { createLogger } from '../../server/src/audit/logger.js';
+import { loadConfig, type ConfigOverrides } from '../../server/src/config/config.js';
+import { POSTGRES_ADMIN_URL, type Backend } from './parts.js';
+
+export interface TestHub {
+  hub: Hub;
+  url: string;
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `suhe_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export async function startTestHub(backend: Backend, overrides: ConfigOverrides = {}): Promise<TestHub> {
+  let database: { url: string; drop(): Promise<void> } | undefined;
+  if (backend === 'postgres') database = await createTestDatabase();
+  const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl: database?.url, ...overrides }, {});
+  // In-memory PGlite unless the test gave a data dir: a test never touches ./data.
+  const hub = await createHub(overrides.dataDir || database ? config : { ...config, dataDir: 'memory://' }, {
+    logger: createLogger('error', process.env.SUHE_TEST_LOGS !== '1'),
+  });
+  const { url } = await hub.listen();
+  return {
+    hub,
+    url,
+    base: `${url}/fhir`,
+    async close() {
+      await hub.close();
+      await database?.drop();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Which system parts (PostgreSQL server, ...) this machine has. A test that needs a missing part
+// is skipped with a plain message — unless SUHE_TEST_REQUIRE_ALL=1 (set by .ci/run), where a
+// missing part fails the run.
+import pg from 'pg';
+
+export const REQUIRE_ALL = process.env.SUHE_TEST_REQUIRE_ALL === '1';
+export const POSTGRES_ADMIN_URL = process.env.SUHE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let postgresCheck: Promise<string | undefined> | undefined;
+
+/** Undefined when PostgreSQL answers; otherwise why not. */
+export function postgresUnavailable(): Promise<string | undefined> {
+  postgresCheck ??= (async () => {
+    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return undefined;
+    } catch (err) {
+      return `PostgreSQL not reachable at ${POSTGRES_ADMIN_URL}: ${(err as Error).message}`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return postgresCheck;
+}
+
+export type Backend = 'pglite' | 'postgres';
+
+/** The backends a suite should run on: PGlite always, PostgreSQL where present (or required). */
+export async function availableBackends(suite: string): Promise<Backend[]> {
+  const why = await postgresUnavailable();
+  if (!why) return ['pglite', 'postgres'];
+  if (REQUIRE_ALL) throw new Error(`${suite}: SUHE_TEST_REQUIRE_ALL=1 but ${why}`);
+  process.stdout.write(`SKIPPED (${suite} on PostgreSQL): ${why}\n`);
+  return ['pglite'];
+}
