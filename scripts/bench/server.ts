@@ -1,0 +1,67 @@
+// The server side of the benchmark, run as a child process (fork) so that the load generator and
+// the server do not share one event loop:
+//   server.ts hub <databaseUrl|memory> <logLevel>   the real hub (createHub) on 127.0.0.1:0
+//   server.ts ok                                   a trivial node:http server answering 'ok'
+// It reports {ready, url} over IPC and stops on a {close} message (or when the parent goes away).
+// Exiting normally lets `--cpu-prof` (passed by the parent) write its profile.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHub } from '../../server/src/app.js';
+import { createLogger } from '../../server/src/audit/logger.js';
+import { loadConfig } from '../../server/src/config/config.js';
+
+export type ServerMessage = { type: 'ready'; url: string; database?: string } | { type: 'failed'; message: string };
+
+const [mode, target = 'memory', logLevel = 'info'] = process.argv.slice(2);
+
+async function start(): Promise<{ url: string; database?: string; close(): Promise<void> }> {
+  if (mode === 'ok') {
+    const server: Server = createServer((req, res) => {
+      req.resume(); // read (and discard) any body, as a real server has to
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    };
+  }
+  if (mode === 'hub') {
+    const databaseUrl = target === 'memory' ? undefined : target;
+    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://' }, {});
+    // loadConfig resolves dataDir to an absolute path; 'memory://' is the in-memory PGlite marker.
+    const hub = await createHub({ ...config, dataDir: 'memory://' }, { logger: createLogger(logLevel) });
+    const { url } = await hub.listen();
+    const [{ version }] = await hub.db.query<{ version: string }>('select version()');
+    return { url, database: version, close: () => hub.close() };
+  }
+  throw new Error(`unknown mode '${mode}' (expected hub or ok)`);
+}
+
+const send = (message: ServerMessage) => process.send?.(message);
+
+try {
+  const server = await start();
+  let closing = false;
+  const stop = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    await server.close().catch((err) => process.stderr.write(`close failed: ${(err as Error).message}\n`));
+    process.exit(code);
+  };
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'close') void stop(0);
+  });
+  process.on('disconnect', () => void stop(0));
+  send({ type: 'ready', url: server.url, database: server.database });
+} catch (err) {
+  send({ type: 'failed', message: (err as Error).stack ?? String(err) });
+  process.exit(1);
+}
