@@ -13,7 +13,8 @@ export function searchsetBundle(base: string, path: string, request: SearchReque
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = link;
-  bundle.entry = result.resources.map((resource) => ({ fullUrl: fullUrl(base, resource), resource, search: { mode: 'match' } }));
+  // FHIR JSON has no empty arrays: an empty page has no `entry` at all.
+  if (result.resources.length) bundle.entry = result.resources.map((resource) => ({ fullUrl: fullUrl(base, resource), resource, search: { mode: 'match' } }));
   return bundle;
 }
 
@@ -38,7 +39,7 @@ export function historyBundle(base: string, path: string, query: [string, string
       },
     };
   });
-  return { resourceType: 'Bundle', type: 'history', total: result.total, link, entry };
+  return { resourceType: 'Bundle', type: 'history', total: result.total, link, ...(entry.length ? { entry } : {}) };
 }
 
 export function fullUrl(base: string, resource: Resource): string {

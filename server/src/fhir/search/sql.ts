@@ -153,12 +153,15 @@ function numberCondition(value: string, column: string, params: SqlParams, code:
   if (!NUMBER_PATTERN.test(text)) throw new Invalid(`Search parameter '${code}': '${text}' is not a number`, [code]);
   const n = params.add(text);
   const decimals = (text.split(/[eE]/)[0].split('.')[1] ?? '').length;
-  const half = params.add((0.5 * 10 ** -decimals).toString());
+  const withinPrecision = () => {
+    const half = params.add((0.5 * 10 ** -decimals).toString());
+    return `(${column} >= ${n}::numeric - ${half}::numeric and ${column} < ${n}::numeric + ${half}::numeric)`;
+  };
   switch (prefix) {
     case 'eq':
-      return `(${column} >= ${n}::numeric - ${half}::numeric and ${column} < ${n}::numeric + ${half}::numeric)`;
+      return withinPrecision();
     case 'ne':
-      return `not (${column} >= ${n}::numeric - ${half}::numeric and ${column} < ${n}::numeric + ${half}::numeric)`;
+      return `not ${withinPrecision()}`;
     case 'gt':
     case 'sa':
       return `${column} > ${n}::numeric`;

@@ -1,0 +1,417 @@
+// `npm run bench:fhir [-- --pglite] [--profile] [--seconds N] [--no-docs]`
+//
+// Starts the real hub (createHub) on 127.0.0.1 in a child process, on a fresh PostgreSQL database
+// (created here and dropped at the end) or, with --pglite, on in-memory PGlite, and drives it over
+// HTTP with fetch (undici keeps connections alive). Each number is printed beside a baseline
+// measured in the same run:
+//   - create / read / search latency  vs. a trivial node:http server answering 'ok' (same client
+//     concurrency, also in a child process): the cost of HTTP + fetch on this machine;
+//   - create / bundle ingest          vs. raw multi-row INSERTs of the same JSON rows into a plain
+//     table with one jsonb column (pg directly; PGlite directly with --pglite): the database floor.
+// The table also goes into docs/PERFORMANCE.md, in this backend's section (the rest is kept).
+// Bounded: every phase has a time box or a fixed count; the run ends by itself.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
+import { createTestDatabase } from '../../test/helpers/hub.js';
+import { http, runLoad, type LoadResult } from './load.js';
+import { summariseProfile } from './profile.js';
+import { consoleTable, formatNumber, markdownTable, replaceSection, type Row } from './report.js';
+import type { ServerMessage } from './server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea/smart');
+const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
+const DOC = resolve(ROOT, 'docs/PERFORMANCE.md');
+
+const TARGETS = { creates8: 800, reads8: 2500, ingest: 1500, searchP50: 3 } as const;
+
+const { values: args } = parseArgs({
+  options: {
+    pglite: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '3' },
+    'log-level': { type: 'string', default: 'info' },
+    'no-docs': { type: 'boolean', default: false },
+  },
+});
+const backend = args.pglite ? 'pglite' : 'postgres';
+const PHASE_SECONDS = Number(args.seconds);
+if (!(PHASE_SECONDS > 0 && PHASE_SECONDS <= 60)) throw new Error('--seconds must be a number of seconds between 0 and 60');
+const profiling = args.profile || args['cpu-prof'];
+const JSON_HEADERS = { 'content-type': 'application/fhir+json' };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup that runs however the run ends (normal end, error, Ctrl-C, watchdog).
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
+}
+process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+setTimeout(() => {
+  say('Watchdog: the benchmark ran for 10 minutes; stopping.');
+  void cleanup().finally(() => process.exit(1));
+}, 10 * 60_000).unref();
+
+// ---------------------------------------------------------------------------------------------
+interface RunningServer {
+  url: string;
+  database?: string;
+  stop(): Promise<void>;
+}
+
+/** Forks server.ts (hub or 'ok' server) and waits for its ready message. */
+async function startServer(serverArgs: string[], execArgv: string[] = []): Promise<RunningServer> {
+  const child: ChildProcess = fork(SERVER_SCRIPT, serverArgs, {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    // The hub logs one JSON line per request to stdout (as in production); it goes to /dev/null.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.send({ type: 'close' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  cleanups.push(stop);
+  const ready = await new Promise<ServerMessage>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server ${serverArgs[0]} did not start within 120 s`)), 120_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      done(m as ServerMessage);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server ${serverArgs[0]} exited with code ${code} before it was ready`));
+    });
+  });
+  if (ready.type === 'failed') throw new Error(`server ${serverArgs[0]} failed to start: ${ready.message}`);
+  return { url: ready.url, database: ready.database, stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw baseline: multi-row INSERT of JSON rows into one plain table with a jsonb column.
+interface RawTarget {
+  label: string;
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+  /** Opens `clients` connections and returns one query function per connection. */
+  connections(clients: number): Promise<((sql: string, params: unknown[]) => Promise<unknown>)[]>;
+  close(): Promise<void>;
+}
+
+async function openRawTarget(databaseUrl: string | undefined): Promise<RawTarget> {
+  if (!databaseUrl) {
+    const db = await PGlite.create();
+    return {
+      label: 'PGlite in memory',
+      query: (sql, params) => db.query(sql, params),
+      // One connection, as the hub has: extra "connections" share PGlite's single queue.
+      connections: async (clients) => Array.from({ length: clients }, () => (sql: string, params: unknown[]) => db.query(sql, params)),
+      close: () => db.close(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+  return {
+    label: 'PostgreSQL',
+    query: (sql, params) => pool.query(sql, params),
+    connections: async (clients) => {
+      const held = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
+      held.forEach((c) => c.release());
+      return held.map(() => (sql: string, params: unknown[]) => pool.query(sql, params));
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Inserts `rows` (JSON text) in multi-row INSERTs of `batch` rows over `clients` connections. */
+async function rawInsert(target: RawTarget, rows: string[], clients: number, batch: number): Promise<{ rate: number; seconds: number }> {
+  await target.query('drop table if exists bench_raw');
+  await target.query('create table bench_raw (id bigserial primary key, content jsonb not null)');
+  const batches: string[][] = [];
+  for (let i = 0; i < rows.length; i += batch) batches.push(rows.slice(i, i + batch));
+  const sqlFor = new Map<number, string>();
+  const sql = (n: number) => {
+    if (!sqlFor.has(n)) sqlFor.set(n, `insert into bench_raw (content) values ${Array.from({ length: n }, (_, i) => `($${i + 1}::jsonb)`).join(', ')}`);
+    return sqlFor.get(n)!;
+  };
+  const connections = await target.connections(clients);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    connections.map(async (query) => {
+      while (next < batches.length) {
+        const b = batches[next++];
+        await query(sql(b.length), b);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: rows.length / seconds, seconds };
+}
+
+// ---------------------------------------------------------------------------------------------
+interface SyntheaFile {
+  name: string;
+  text: string;
+  resources: string[];
+}
+
+function loadSynthea(): { files: SyntheaFile[]; patients: Patient[] } {
+  const files: SyntheaFile[] = [];
+  const patients: Patient[] = [];
+  for (const name of readdirSync(SYNTHEA_DIR).filter((f) => f.endsWith('.json')).sort()) {
+    const text = readFileSync(join(SYNTHEA_DIR, name), 'utf8');
+    const bundle = JSON.parse(text) as Bundle;
+    if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') continue;
+    const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r);
+    for (const r of resources) if (r.resourceType === 'Patient') patients.push(r);
+    files.push({ name, text, resources: resources.map((r) => JSON.stringify(r)) });
+  }
+  if (files.length === 0 || patients.length === 0) throw new Error(`no Synthea transaction bundles with patients in ${SYNTHEA_DIR}`);
+  return { files, patients };
+}
+
+/** A Synthea patient with a unique made-up name, so created copies never match the name searches. */
+function createBody(patients: Patient[], n: number): string {
+  const { id: _id, ...patient } = patients[n % patients.length];
+  return JSON.stringify({ ...patient, name: [{ use: 'official', family: `Bench${n.toString(36)}`, given: ['Load'] }] });
+}
+
+function report(result: LoadResult): LoadResult {
+  say(
+    `  → ${result.name}: ${result.ok} ok, ${result.errors} failed in ${result.seconds.toFixed(1)} s: ` +
+      `${formatNumber(result.rate)}/s, p50 ${formatNumber(result.p50)} ms, p99 ${formatNumber(result.p99)} ms`,
+  );
+  if (result.firstError) say(`    first failure: ${result.firstError}`);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  const started = Date.now();
+  const cpus = os.cpus();
+  say(`Suhe FHIR benchmark on ${backend === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL'}: ${cpus.length} cores, Node ${process.version}, phases of ${PHASE_SECONDS} s${profiling ? ', hub CPU-profiled' : ''}`);
+
+  say(`Loading Synthea bundles from ${SYNTHEA_DIR} ...`);
+  const { files, patients } = loadSynthea();
+  const totalResources = files.reduce((n, f) => n + f.resources.length, 0);
+  const families = [...new Set(patients.map((p) => p.name?.[0]?.family).filter((f): f is string => !!f && f.length >= 3))];
+  const prefixes = [...new Set(families.map((f) => [...f].slice(0, 3).join('')))];
+  say(`  ${files.length} bundles, ${totalResources} resources, ${patients.length} patients, ${prefixes.length} family-name prefixes`);
+
+  // --- Baseline: trivial HTTP server ----------------------------------------------------------
+  say("Baseline: node:http server answering 'ok' (child process)");
+  const ok = await startServer(['ok']);
+  const okPost = (clients: number) =>
+    runLoad({
+      name: `HTTP 'ok' POST, ${clients} client${clients > 1 ? 's' : ''}`,
+      clients,
+      seconds: Math.min(2, PHASE_SECONDS),
+      op: async (n) => void (await http(`${ok.url}/fhir/Patient`, { method: 'POST', headers: JSON_HEADERS, body: createBody(patients, n) }, [200])),
+      progress: say,
+    }).then(report);
+  await runLoad({ name: 'warm-up', clients: 8, seconds: 0.5, op: async () => void (await http(`${ok.url}/`, {}, [200])) });
+  const okPost1 = await okPost(1);
+  const okPost8 = await okPost(8);
+  const okGet8 = report(
+    await runLoad({ name: "HTTP 'ok' GET, 8 clients", clients: 8, seconds: Math.min(2, PHASE_SECONDS), op: async () => void (await http(`${ok.url}/fhir/Patient/x`, {}, [200])), progress: say }),
+  );
+  const okGet1 = report(
+    await runLoad({ name: "HTTP 'ok' GET, 1 client", clients: 1, seconds: 2, maxOps: 300, op: async () => void (await http(`${ok.url}/fhir/Patient?name=abc`, {}, [200])), progress: say }),
+  );
+  await ok.stop();
+
+  // --- The hub -------------------------------------------------------------------------------
+  let databaseUrl: string | undefined;
+  if (backend === 'postgres') {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    databaseUrl = database.url;
+    say(`Created database ${new URL(databaseUrl).pathname.slice(1)} (dropped at the end)`);
+  }
+  let profileDir: string | undefined;
+  if (profiling) profileDir = mkdtempSync(join(os.tmpdir(), 'suhe-bench-prof-'));
+  say(`Starting the hub on ${backend} (child process, log level ${args['log-level']}) ...`);
+  const hubStart = performance.now();
+  const hub = await startServer(['hub', databaseUrl ?? 'memory', args['log-level']!], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const base = `${hub.url}/fhir`;
+  say(`  hub at ${base} after ${((performance.now() - hubStart) / 1000).toFixed(1)} s (${hub.database})`);
+
+  // Creates.
+  const ids: string[] = [];
+  const createdBodies: string[] = [];
+  const create = async (n: number) => {
+    const body = createBody(patients, n);
+    const res = await http(`${base}/Patient`, { method: 'POST', headers: JSON_HEADERS, body }, [201]);
+    const m = /\/Patient\/([^/]+)\/_history\//.exec(res.headers.get('location') ?? '');
+    if (!m) throw new Error(`201 without a Location naming the Patient: ${res.headers.get('location')}`);
+    ids.push(m[1]);
+    createdBodies.push(body);
+  };
+  let counter = 0;
+  say('Warm-up: creates and reads for 1.5 s (not counted)');
+  await runLoad({ name: 'warm-up', clients: 2, seconds: 1.5, op: () => create(counter++) });
+  await runLoad({ name: 'warm-up', clients: 2, seconds: 0.5, op: async () => void (await http(`${base}/Patient/${ids[counter++ % ids.length]}`, {}, [200])) });
+  say('Phase 1: create Patient');
+  const create1 = report(await runLoad({ name: 'create, 1 client', clients: 1, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }));
+  const before8 = createdBodies.length;
+  const create8 = report(await runLoad({ name: 'create, 8 clients', clients: 8, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }));
+  const rows8 = createdBodies.slice(before8);
+
+  say('Phase 2: read Patient by id');
+  const read8 = report(
+    await runLoad({
+      name: 'read, 8 clients',
+      clients: 8,
+      seconds: PHASE_SECONDS,
+      op: async (n) => void (await http(`${base}/Patient/${ids[(n * 7919) % ids.length]}`, {}, [200])),
+      progress: say,
+    }),
+  );
+
+  say(`Phase 3: Synthea transaction bundles, ${files.length} bundles (${totalResources} resources), 2 at a time`);
+  let nextFile = 0;
+  let ingested = 0;
+  let failedBundles = 0;
+  let firstBundleError: string | undefined;
+  const ingestStart = performance.now();
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (nextFile < files.length) {
+        const n = nextFile++;
+        const file = files[n];
+        const t0 = performance.now();
+        try {
+          await http(`${base}`, { method: 'POST', headers: JSON_HEADERS, body: file.text }, [200]);
+          ingested += file.resources.length;
+          const s = (performance.now() - t0) / 1000;
+          const total = (performance.now() - ingestStart) / 1000;
+          say(`  [bundle ${n + 1}/${files.length}] ${file.resources.length} resources in ${s.toFixed(2)} s; ${ingested} so far, ${Math.round(ingested / total)}/s`);
+        } catch (err) {
+          failedBundles++;
+          firstBundleError ??= `${file.name}: ${(err as Error).message}`;
+          say(`  [bundle ${n + 1}/${files.length}] FAILED: ${(err as Error).message.slice(0, 200)}`);
+        }
+      }
+    }),
+  );
+  const ingestSeconds = (performance.now() - ingestStart) / 1000;
+  const ingestRate = ingested / ingestSeconds;
+  say(`  → ${ingested} resources in ${ingestSeconds.toFixed(1)} s: ${formatNumber(ingestRate)} resources/s, ${failedBundles} bundles failed`);
+
+  say(`Phase 4: Patient?name=<prefix> over ${prefixes.length} family-name prefixes`);
+  const searchUrl = (n: number, extra = '') => `${base}/Patient?name=${encodeURIComponent(prefixes[n % prefixes.length])}${extra}`;
+  let matches = 0;
+  for (let n = 0; n < prefixes.length; n++) {
+    const bundle = JSON.parse((await http(searchUrl(n), {}, [200])).text) as Bundle;
+    matches += bundle.total ?? bundle.entry?.length ?? 0;
+  }
+  say(`  check: ${prefixes.length} searches found ${matches} patients (${(matches / prefixes.length).toFixed(1)} per prefix)`);
+  const search = report(
+    await runLoad({ name: 'name search, 1 client', clients: 1, seconds: 10, maxOps: 300, op: async (n) => void (await http(searchUrl(n), {}, [200])), progress: say }),
+  );
+  const searchNoTotal = report(
+    await runLoad({ name: 'name search _total=none, 1 client', clients: 1, seconds: 5, maxOps: 200, op: async (n) => void (await http(searchUrl(n, '&_total=none'), {}, [200])), progress: say }),
+  );
+  const hubDatabase = hub.database;
+  await hub.stop();
+
+  // --- Baseline: raw INSERTs -----------------------------------------------------------------
+  const raw = await openRawTarget(databaseUrl);
+  cleanups.push(() => raw.close());
+  const facts = await databaseFacts(raw, hubDatabase);
+  say(`Baseline: raw multi-row INSERT into a plain jsonb table (${raw.label})`);
+  const rawPatients = await rawInsert(raw, rows8, 8, 100);
+  say(`  → ${rows8.length} Patient rows (8 connections, 100 rows per INSERT): ${formatNumber(rawPatients.rate)} rows/s`);
+  const bundleRows = files.flatMap((f) => f.resources);
+  const rawBundles = await rawInsert(raw, bundleRows, 2, 500);
+  say(`  → ${bundleRows.length} Synthea rows (2 connections, 500 rows per INSERT): ${formatNumber(rawBundles.rate)} rows/s`);
+  await cleanup(); // closes the raw target, drops the database
+
+  // --- Report ---------------------------------------------------------------------------------
+  const rows: Row[] = [
+    { metric: 'create Patient, 1 client', value: create1.rate, unit: 'req/s', baseline: okPost1.rate, baselineLabel: "HTTP 'ok' POST, 1 client" },
+    { metric: 'create Patient, 8 clients', value: create8.rate, unit: 'req/s', baseline: okPost8.rate, baselineLabel: "HTTP 'ok' POST, 8 clients", target: { op: '>=', value: TARGETS.creates8 } },
+    { metric: 'create Patient, 8 clients (vs DB)', value: create8.rate, unit: 'req/s', baseline: rawPatients.rate, baselineUnit: 'rows/s', baselineLabel: `raw INSERT of the same ${rows8.length} rows` },
+    { metric: 'read Patient by id, 8 clients', value: read8.rate, unit: 'req/s', baseline: okGet8.rate, baselineLabel: "HTTP 'ok' GET, 8 clients", target: { op: '>=', value: TARGETS.reads8 } },
+    { metric: 'Synthea bundle ingest, 2 concurrent', value: ingestRate, unit: 'resources/s', baseline: rawBundles.rate, baselineUnit: 'rows/s', baselineLabel: `raw INSERT of the same ${bundleRows.length} rows`, target: { op: '>=', value: TARGETS.ingest } },
+    { metric: 'name search p50', value: search.p50, unit: 'ms', baseline: okGet1.p50, baselineLabel: "HTTP 'ok' GET p50", target: { op: '<=', value: TARGETS.searchP50 } },
+    { metric: 'name search p99', value: search.p99, unit: 'ms', baseline: okGet1.p99, baselineLabel: "HTTP 'ok' GET p99" },
+    { metric: 'name search p50, _total=none', value: searchNoTotal.p50, unit: 'ms', baseline: okGet1.p50, baselineLabel: "HTTP 'ok' GET p50" },
+  ];
+  const failures = [create1, create8, read8, search, searchNoTotal].filter((r) => r.errors > 0);
+  say('');
+  say(consoleTable(rows));
+  say('ratio = value / baseline (for latencies, above 1 means slower than the baseline).');
+
+  const date = new Date().toISOString();
+  const counts =
+    `${create1.ok} + ${create8.ok} creates (1 / 8 clients, ${PHASE_SECONDS} s each), ${read8.ok} reads, ` +
+    `${files.length} bundles (${ingested} resources${failedBundles ? `, ${failedBundles} bundles FAILED` : ''}), ` +
+    `${search.ok} + ${searchNoTotal.ok} name searches over ${prefixes.length} prefixes (${(matches / prefixes.length).toFixed(1)} matches each)`;
+  const body = [
+    `Measured ${date} by \`npm run bench:fhir${backend === 'pglite' ? ' -- --pglite' : ''}\`${profiling ? ' (hub CPU-profiled: numbers are lower than usual)' : ''}.`,
+    '',
+    `- Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
+    `- Node ${process.version}`,
+    `- Database: ${facts}`,
+    `- Hub: the real \`createHub\` in a child process on 127.0.0.1, log level ${args['log-level']} (request lines to /dev/null); ` +
+      'load from the parent process over `fetch` (keep-alive). Baselines run in the same way, in the same run.',
+    `- Counts: ${counts}.`,
+    ...(failures.length ? [`- Failed requests: ${failures.map((f) => `${f.name}: ${f.errors} (${f.firstError})`).join('; ')}`] : []),
+    ...(firstBundleError ? [`- First failed bundle: ${firstBundleError}`] : []),
+    '',
+    markdownTable(rows),
+    '',
+    'ratio = value / baseline; for latencies a ratio above 1 means slower than the baseline.',
+  ].join('\n');
+  if (profiling || args['no-docs']) {
+    say(`\n(docs/PERFORMANCE.md not written: ${profiling ? 'a profiled run' : '--no-docs'})`);
+  } else {
+    const heading = `## FHIR REST benchmark on ${backend === 'pglite' ? 'PGlite' : 'PostgreSQL'}`;
+    replaceSection(DOC, heading, body, INTRO);
+    say(`\nWrote the section "${heading.slice(3)}" of ${DOC}`);
+  }
+  if (profileDir) {
+    for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) say(`\n${summariseProfile(join(profileDir, f), 25)}`);
+  }
+  say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+async function databaseFacts(raw: RawTarget, hubVersion: string | undefined): Promise<string> {
+  if (backend === 'pglite') {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
+    return `PGlite ${pkg.version} in memory (${hubVersion?.split(' on ')[0] ?? 'unknown'}), single connection`;
+  }
+  const settings = (await raw.query(
+    `select name, setting, unit from pg_settings where name in ('synchronous_commit', 'fsync', 'shared_buffers', 'max_connections') order by name`,
+  )) as { rows: { name: string; setting: string; unit: string | null }[] };
+  const shown = settings.rows.map((s) => `${s.name}=${s.name === 'shared_buffers' ? `${(Number(s.setting) * 8) / 1024}MB` : s.setting}`).join(', ');
+  return `${hubVersion?.split(',')[0] ?? 'PostgreSQL'} on 127.0.0.1 (${shown}); a fresh database; the hub's pool holds 10 connections`;
+}
+
+const INTRO = `# Performance
+
+Numbers measured on this repository's own benchmarks. The sections below are rewritten by the
+benchmark scripts on each run; text outside them is kept.
+`;
+
+try {
+  await main();
+} catch (err) {
+  say(`Benchmark failed: ${(err as Error).stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
