@@ -136,6 +136,18 @@ describe.each(backends)('search on %s', (backend) => {
     expect(await names(`Observation?patient=Patient/${ids['Zhang Li']}`)).toEqual([ids.obs3]);
   });
 
+  it('meta parameters: _profile, _tag, _security', async () => {
+    const tagged = await post({
+      resourceType: 'Patient',
+      name: [{ text: 'Tagged' }],
+      meta: { profile: ['http://example.org/fhir/StructureDefinition/not-held'], tag: [{ system: 'urn:suhe:tag', code: 'vip' }], security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+    });
+    expect(await names('Patient?_profile=http://example.org/fhir/StructureDefinition/not-held')).toEqual(['Tagged']);
+    expect(await names('Patient?_tag=urn:suhe:tag|vip')).toEqual(['Tagged']);
+    expect(await names('Patient?_security=R')).toEqual(['Tagged']);
+    await fetch(`${t.base}/Patient/${tagged.id}`, { method: 'DELETE' });
+  });
+
   it('uri, _id and _lastUpdated', async () => {
     expect(await names('ValueSet?url=http://suhe.example.cn/fhir/ValueSet/chronic-conditions')).toEqual([ids.vs]);
     expect(await names('ValueSet?url:below=http://suhe.example.cn/fhir/')).toEqual([ids.vs]);

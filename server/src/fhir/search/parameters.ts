@@ -77,7 +77,9 @@ export function expressionForType(expression: string, type: string): string | un
     const head = branch.replace(/^\(+/, '').split(/[.\s]/)[0];
     return head === type || head === 'Resource' || head === 'DomainResource';
   });
-  return branches.length ? branches.join(' | ') : undefined;
+  // @medplum/core's FHIRPath does not treat `Resource.` as matching a Patient: name the type.
+  const typed = branches.map((branch) => branch.replace(/^(\(*)(?:Resource|DomainResource)\./, `$1${type}.`));
+  return typed.length ? typed.join(' | ') : undefined;
 }
 
 function splitTopLevelUnion(expression: string): string[] {

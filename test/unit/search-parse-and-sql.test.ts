@@ -1,0 +1,149 @@
+// Search-parameter parsing and SQL generation, without a database.
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { loadR4Definitions } from '../../server/src/fhir/definitions.js';
+import { dateRange } from '../../server/src/fhir/index/date-range.js';
+import { expressionForType, SearchParameterRegistry } from '../../server/src/fhir/search/parameters.js';
+import { parseSearchRequest, splitPipe, splitValues } from '../../server/src/fhir/search/parse.js';
+import { compileSearch } from '../../server/src/fhir/search/sql.js';
+import { Invalid } from '../../server/src/fhir/errors.js';
+
+const LIMITS = { defaultCount: 20, maxCount: 100, defaultTotal: 'none' as const };
+let registry: SearchParameterRegistry;
+
+beforeAll(() => {
+  const defs = loadR4Definitions();
+  registry = new SearchParameterRegistry(defs.resourceTypes, defs.searchParameters);
+});
+
+const parse = (type: string, qs: string, lenient = false) => parseSearchRequest(type, [...new URLSearchParams(qs).entries()], registry, LIMITS, lenient);
+
+describe('date ranges', () => {
+  it.each([
+    ['2020', '2020-01-01T00:00:00.000Z', '2020-12-31T23:59:59.999Z'],
+    ['2020-02', '2020-02-01T00:00:00.000Z', '2020-02-29T23:59:59.999Z'],
+    ['2021-02-28', '2021-02-28T00:00:00.000Z', '2021-02-28T23:59:59.999Z'],
+    ['2020-03-01T10:00', '2020-03-01T10:00:00.000Z', '2020-03-01T10:00:59.999Z'],
+    ['2020-03-01T10:00:05+08:00', '2020-03-01T02:00:05.000Z', '2020-03-01T02:00:05.999Z'],
+    ['2020-03-01T10:00:05.123Z', '2020-03-01T10:00:05.123Z', '2020-03-01T10:00:05.123Z'],
+  ])('%s covers [%s, %s]', (text, lo, hi) => {
+    expect(dateRange(text)).toEqual({ lo, hi });
+  });
+  it.each(['2021-02-29', '2020-13', '20', 'yesterday', '2020-01-01T25:00'])('%s is not a date', (text) => {
+    expect(dateRange(text)).toBeUndefined();
+  });
+});
+
+describe('value splitting', () => {
+  it('splits OR values on unescaped commas only', () => {
+    expect(splitValues('a,b')).toEqual(['a', 'b']);
+    expect(splitValues('a\\,b,c')).toEqual(['a,b', 'c']);
+  });
+  it('splits tokens on unescaped pipes', () => {
+    expect(splitPipe('http://loinc.org|1558-6')).toEqual(['http://loinc.org', '1558-6']);
+    expect(splitPipe('|x')).toEqual(['', 'x']);
+    expect(splitPipe('a\\|b|c')).toEqual(['a|b', 'c']);
+  });
+});
+
+describe('search parameters per type', () => {
+  it('keeps only the branches of a shared expression that apply to the type', () => {
+    const shared = 'AllergyIntolerance.patient | CarePlan.subject.where(resolve() is Patient) | Observation.subject.where(resolve() is Patient)';
+    expect(expressionForType(shared, 'Observation')).toBe('Observation.subject.where(resolve() is Patient)');
+    expect(expressionForType(shared, 'Patient')).toBeUndefined();
+    expect(registry.get('Patient', 'birthdate')?.expression).toBe('Patient.birthDate');
+    expect(registry.get('Observation', 'patient')?.type).toBe('reference');
+    expect(registry.get('Patient', '_lastUpdated')?.type).toBe('date');
+  });
+});
+
+describe('parseSearchRequest', () => {
+  it('reads filters, modifiers, OR values and result parameters', () => {
+    const request = parse('Patient', 'name:exact=Li,Wang&birthdate=ge2000&_count=5&_sort=-birthdate,name&_total=accurate');
+    expect(request.filters.map((f) => [f.param.code, f.modifier, f.values])).toEqual([
+      ['name', 'exact', ['Li', 'Wang']],
+      ['birthdate', undefined, ['ge2000']],
+    ]);
+    expect(request.count).toBe(5);
+    expect(request.total).toBe('accurate');
+    expect(request.sort.map((s) => [s.param.code, s.descending])).toEqual([
+      ['birthdate', true],
+      ['name', false],
+    ]);
+  });
+  it('caps _count at the configured maximum', () => {
+    expect(parse('Patient', '_count=100000').count).toBe(100);
+  });
+  it.each([
+    ['unknown parameter', 'Patient', 'colour=red', 'colour'],
+    ['unsupported modifier', 'Patient', 'name:below=x', 'name:below'],
+    ['chain', 'Observation', 'subject.name=x', 'subject.name'],
+    ['composite', 'Observation', 'code-value-quantity=x$1', 'code-value-quantity'],
+    ['bad :missing value', 'Patient', 'gender:missing=maybe', 'gender:missing'],
+    ['empty value', 'Patient', 'gender=', 'gender'],
+    ['bad _count', 'Patient', '_count=-1', '_count'],
+    ['bad _sort', 'Patient', '_sort=colour', '_sort'],
+  ])('rejects %s with a 400 naming the parameter', (_label, type, qs, name) => {
+    let error: unknown;
+    try {
+      parse(type, qs);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(Invalid);
+    expect((error as Invalid).status).toBe(400);
+    expect((error as Invalid).message).toContain(name.split(':')[0]);
+  });
+  it('under handling=lenient ignores unknown parameters and remembers them', () => {
+    const request = parse('Patient', 'colour=red&gender=male', true);
+    expect(request.ignored).toEqual(['colour']);
+    expect(request.filters.map((f) => f.param.code)).toEqual(['gender']);
+  });
+  it('a reference parameter accepts a resource type as modifier', () => {
+    expect(parse('Observation', 'subject:Patient=1').filters[0].modifier).toBe('Patient');
+    expect(() => parse('Observation', 'subject:Banana=1')).toThrow(Invalid);
+  });
+});
+
+describe('compileSearch', () => {
+  it('compiles to one statement with bound values and no user text in the SQL', () => {
+    const { sql, params } = compileSearch(parse('Patient', "name=O'Brien%&gender=female"));
+    expect(sql).not.toContain("O'Brien");
+    expect(params).toContain("o'brien\\%%"); // normalised, LIKE-escaped, prefix match
+    expect(sql).toMatch(/from idx_string i/);
+    expect(sql).toMatch(/from idx_token i/);
+    expect(sql).toMatch(/limit \$\d+$/);
+  });
+  it('binds exactly the parameters the SQL uses (PostgreSQL rejects untyped unused ones)', () => {
+    for (const qs of ['birthdate=ge2000', 'birthdate=2000', 'birthdate=ap2000', 'general-practitioner=Practitioner/1', '_sort=-birthdate&_cursor=' + Buffer.from(JSON.stringify({ keys: ['2000-01-01'], seq: '5' })).toString('base64url')]) {
+      const { sql, params } = compileSearch(parse('Patient', qs));
+      const used = new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+      expect({ qs, used: used.size }).toEqual({ qs, used: params.length });
+    }
+  });
+  it('applies the R4 date prefix semantics to the stored range', () => {
+    const ge = compileSearch(parse('Patient', 'birthdate=ge2000'));
+    expect(ge.sql).toMatch(/i\.hi >= \$\d+::timestamptz/);
+    expect(ge.params).toContain('2000-01-01T00:00:00.000Z');
+    const eq = compileSearch(parse('Patient', 'birthdate=2000'));
+    expect(eq.sql).toMatch(/i\.lo >= \$\d+::timestamptz and i\.hi <= \$\d+::timestamptz/);
+  });
+  it('uses :not as NOT EXISTS and :missing as (NOT) EXISTS', () => {
+    expect(compileSearch(parse('Patient', 'gender:not=male')).sql).toContain('not exists (select 1 from idx_token');
+    expect(compileSearch(parse('Patient', 'gender:missing=true')).sql).toContain('not exists (select 1 from idx_token');
+    expect(compileSearch(parse('Patient', 'gender:missing=false')).sql).not.toContain('not exists');
+  });
+  it('pages by keyset: a cursor becomes a strict "after" condition, never an OFFSET', () => {
+    const cursor = Buffer.from(JSON.stringify({ keys: [], seq: '42' })).toString('base64url');
+    const { sql, params } = compileSearch(parse('Patient', `_cursor=${cursor}`));
+    expect(sql).not.toMatch(/offset/i);
+    expect(sql).toMatch(/seq::bigint > \$\d+::bigint/);
+    expect(params).toContain('42');
+  });
+  it('rejects a tampered cursor with 400', () => {
+    expect(() => compileSearch(parse('Patient', '_cursor=not-a-cursor'))).toThrow(Invalid);
+  });
+  it('adds a count statement only when a total is asked for', () => {
+    expect(compileSearch(parse('Patient', 'gender=male')).countSql).toBeUndefined();
+    expect(compileSearch(parse('Patient', 'gender=male&_total=accurate')).countSql).toMatch(/^select count\(\*\)/);
+  });
+});
