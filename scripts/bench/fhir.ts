@@ -11,7 +11,7 @@
 // The table also goes into docs/PERFORMANCE.md, in this backend's section (the rest is kept).
 // Bounded: every phase has a time box or a fixed count; the run ends by itself.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { createTestDatabase } from '../../test/helpers/hub.js';
 import { http, runLoad, type LoadResult } from './load.js';
-import { summariseProfile } from './profile.js';
+import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, replaceSection, type Row } from './report.js';
 import type { ServerMessage } from './server.js';
 
@@ -188,6 +188,17 @@ function createBody(patients: Patient[], n: number): string {
   return JSON.stringify({ ...patient, name: [{ use: 'official', family: `Bench${n.toString(36)}`, given: ['Load'] }] });
 }
 
+/** Phase windows on the monotonic clock, to cut the hub's CPU profile by phase. */
+const phases: ProfileWindow[] = [];
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  try {
+    return await run();
+  } finally {
+    phases.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n) });
+  }
+}
+
 function report(result: LoadResult): LoadResult {
   say(
     `  → ${result.name}: ${result.ok} ok, ${result.errors} failed in ${result.seconds.toFixed(1)} s: ` +
@@ -201,6 +212,8 @@ function report(result: LoadResult): LoadResult {
 async function main(): Promise<void> {
   const started = Date.now();
   const cpus = os.cpus();
+  const loadBefore = os.loadavg()[0];
+  if (loadBefore > cpus.length / 2) say(`Note: load average ${loadBefore.toFixed(2)} on ${cpus.length} cores: other work is running, numbers will be noisy.`);
   say(`Suhe FHIR benchmark on ${backend === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL'}: ${cpus.length} cores, Node ${process.version}, phases of ${PHASE_SECONDS} s${profiling ? ', hub CPU-profiled' : ''}`);
 
   say(`Loading Synthea bundles from ${SYNTHEA_DIR} ...`);
@@ -222,6 +235,7 @@ async function main(): Promise<void> {
       progress: say,
     }).then(report);
   await runLoad({ name: 'warm-up', clients: 8, seconds: 0.5, op: async () => void (await http(`${ok.url}/`, {}, [200])) });
+  await runLoad({ name: 'warm-up', clients: 8, seconds: 0.5, op: async (n) => void (await http(`${ok.url}/`, { method: 'POST', headers: JSON_HEADERS, body: createBody(patients, n) }, [200])) });
   const okPost1 = await okPost(1);
   const okPost8 = await okPost(8);
   const okGet8 = report(
@@ -260,24 +274,26 @@ async function main(): Promise<void> {
     createdBodies.push(body);
   };
   let counter = 0;
-  say('Warm-up: creates and reads for 1.5 s (not counted)');
-  await runLoad({ name: 'warm-up', clients: 2, seconds: 1.5, op: () => create(counter++) });
-  await runLoad({ name: 'warm-up', clients: 2, seconds: 0.5, op: async () => void (await http(`${base}/Patient/${ids[counter++ % ids.length]}`, {}, [200])) });
+  say('Warm-up: creates and reads for 1.5 s each (not counted)');
+  await runLoad({ name: 'warm-up', clients: 4, seconds: 1.5, op: () => create(counter++) });
+  await runLoad({ name: 'warm-up', clients: 4, seconds: 1.5, op: async (n) => void (await http(`${base}/Patient/${ids[n % ids.length]}`, {}, [200])) });
   say('Phase 1: create Patient');
-  const create1 = report(await runLoad({ name: 'create, 1 client', clients: 1, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }));
+  const create1 = report(await phase('create, 1 client', () => runLoad({ name: 'create, 1 client', clients: 1, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say })));
   const before8 = createdBodies.length;
-  const create8 = report(await runLoad({ name: 'create, 8 clients', clients: 8, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }));
+  const create8 = report(await phase('create, 8 clients', () => runLoad({ name: 'create, 8 clients', clients: 8, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say })));
   const rows8 = createdBodies.slice(before8);
 
   say('Phase 2: read Patient by id');
   const read8 = report(
-    await runLoad({
-      name: 'read, 8 clients',
-      clients: 8,
-      seconds: PHASE_SECONDS,
-      op: async (n) => void (await http(`${base}/Patient/${ids[(n * 7919) % ids.length]}`, {}, [200])),
-      progress: say,
-    }),
+    await phase('read, 8 clients', () =>
+      runLoad({
+        name: 'read, 8 clients',
+        clients: 8,
+        seconds: PHASE_SECONDS,
+        op: async (n) => void (await http(`${base}/Patient/${ids[(n * 7919) % ids.length]}`, {}, [200])),
+        progress: say,
+      }),
+    ),
   );
 
   say(`Phase 3: Synthea transaction bundles, ${files.length} bundles (${totalResources} resources), 2 at a time`);
@@ -286,7 +302,7 @@ async function main(): Promise<void> {
   let failedBundles = 0;
   let firstBundleError: string | undefined;
   const ingestStart = performance.now();
-  await Promise.all(
+  await phase('bundle ingest', () => Promise.all(
     [0, 1].map(async () => {
       while (nextFile < files.length) {
         const n = nextFile++;
@@ -305,7 +321,7 @@ async function main(): Promise<void> {
         }
       }
     }),
-  );
+  ));
   const ingestSeconds = (performance.now() - ingestStart) / 1000;
   const ingestRate = ingested / ingestSeconds;
   say(`  → ${ingested} resources in ${ingestSeconds.toFixed(1)} s: ${formatNumber(ingestRate)} resources/s, ${failedBundles} bundles failed`);
@@ -319,7 +335,9 @@ async function main(): Promise<void> {
   }
   say(`  check: ${prefixes.length} searches found ${matches} patients (${(matches / prefixes.length).toFixed(1)} per prefix)`);
   const search = report(
-    await runLoad({ name: 'name search, 1 client', clients: 1, seconds: 10, maxOps: 300, op: async (n) => void (await http(searchUrl(n), {}, [200])), progress: say }),
+    await phase('name search', () =>
+      runLoad({ name: 'name search, 1 client', clients: 1, seconds: 10, maxOps: 300, op: async (n) => void (await http(searchUrl(n), {}, [200])), progress: say }),
+    ),
   );
   const searchNoTotal = report(
     await runLoad({ name: 'name search _total=none, 1 client', clients: 1, seconds: 5, maxOps: 200, op: async (n) => void (await http(searchUrl(n, '&_total=none'), {}, [200])), progress: say }),
@@ -364,7 +382,7 @@ async function main(): Promise<void> {
     `Measured ${date} by \`npm run bench:fhir${backend === 'pglite' ? ' -- --pglite' : ''}\`${profiling ? ' (hub CPU-profiled: numbers are lower than usual)' : ''}.`,
     '',
     `- Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
-    `- Node ${process.version}`,
+    `- Node ${process.version}; load average ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on the machine makes numbers noisy)`,
     `- Database: ${facts}`,
     `- Hub: the real \`createHub\` in a child process on 127.0.0.1, log level ${args['log-level']} (request lines to /dev/null); ` +
       'load from the parent process over `fetch` (keep-alive). Baselines run in the same way, in the same run.',
@@ -384,7 +402,15 @@ async function main(): Promise<void> {
     say(`\nWrote the section "${heading.slice(3)}" of ${DOC}`);
   }
   if (profileDir) {
-    for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) say(`\n${summariseProfile(join(profileDir, f), 25)}`);
+    // One profile per thread; the largest is the main thread (the others are loader workers).
+    const [main] = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(profileDir!, f))
+      .sort((a, b) => statSync(b).size - statSync(a).size);
+    if (main) {
+      say(`\n${summariseProfile(main, 20)}`);
+      for (const window of phases) say(`\n${summariseProfile(main, 15, window)}`);
+    }
   }
   say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }

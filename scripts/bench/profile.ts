@@ -12,8 +12,20 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * A time window to summarise, in microseconds of the monotonic clock. V8 stamps profile samples
+ * with that clock, as `process.hrtime` reads it, so another process on the same machine can mark
+ * phases with `process.hrtime.bigint() / 1000n`.
+ */
+export interface ProfileWindow {
+  name: string;
+  fromUs: number;
+  toUs: number;
 }
 
 /** 'node_modules/@medplum/core', 'server/src/fhir/index', 'node:internal', '(gc)', ... */
@@ -34,7 +46,7 @@ function labelOf(node: ProfileNode): string {
   return `${functionName || '(anonymous)'}${where ? ' ' + where : ''}`;
 }
 
-export function summariseProfile(file: string, top = 20): string {
+export function summariseProfile(file: string, top = 20, window?: ProfileWindow): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -42,8 +54,11 @@ export function summariseProfile(file: string, top = 20): string {
 
   const selfByNode = new Map<number, number>();
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const dt = Math.max(0, profile.timeDeltas[i] ?? 0);
+    at += dt;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
     selfByNode.set(id, (selfByNode.get(id) ?? 0) + dt);
     total += dt;
   });
@@ -75,10 +90,10 @@ export function summariseProfile(file: string, top = 20): string {
       .map(([k, us]) => `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   const boring = (k: string) => /^\((root|program|idle|garbage collector)\)|^(processTicksAndRejections|runMicrotasks|listOnTimeout|processTimers|emit|next|handle|trim_prefix|process_params) /.test(k);
   return [
-    `CPU profile ${file}`,
+    `CPU profile ${file}${window ? `, phase '${window.name}'` : ''}`,
     `  ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)`,
     'Self time by package / source folder:',
-    ...list(area, 12, (k) => k === '(idle)'),
+    ...list(area, Math.min(top, 12), (k) => k === '(idle)'),
     'Self time by function:',
     ...list(self, top, (k) => k.startsWith('(idle)')),
     'Inclusive time by function (server code and libraries):',

@@ -10,7 +10,10 @@ import { createHub } from '../../server/src/app.js';
 import { createLogger } from '../../server/src/audit/logger.js';
 import { loadConfig } from '../../server/src/config/config.js';
 
-export type ServerMessage = { type: 'ready'; url: string; database?: string } | { type: 'failed'; message: string };
+export type ServerMessage =
+  | { type: 'ready'; url: string; database?: string }
+  | { type: 'failed'; message: string }
+  | { type: 'cpu'; ms: number };
 
 const [mode, target = 'memory', logLevel = 'info'] = process.argv.slice(2);
 
@@ -58,6 +61,11 @@ try {
   };
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'close') void stop(0);
+    // CPU time of this process (user + system, ms), for the parent's per-phase CPU accounting.
+    if (message?.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', ms: (user + system) / 1000 });
+    }
   });
   process.on('disconnect', () => void stop(0));
   send({ type: 'ready', url: server.url, database: server.database });
