@@ -21,6 +21,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { createTestDatabase } from '../../test/helpers/hub.js';
 import { http, runLoad, type LoadResult } from './load.js';
+import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, replaceSection, type Row } from './report.js';
 import type { ServerMessage } from './server.js';
@@ -65,6 +66,9 @@ setTimeout(() => {
 interface RunningServer {
   url: string;
   database?: string;
+  pid: number;
+  /** CPU time (user + system) the server process has used so far, in ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +101,18 @@ async function startServer(serverArgs: string[], execArgv: string[] = []): Promi
     });
   });
   if (ready.type === 'failed') throw new Error(`server ${serverArgs[0]} failed to start: ${ready.message}`);
-  return { url: ready.url, database: ready.database, stop };
+  if (ready.type !== 'ready') throw new Error(`server ${serverArgs[0]} sent ${ready.type} before it was ready`);
+  const cpuMs = () =>
+    new Promise<number>((done) => {
+      const on = (m: ServerMessage) => {
+        if (m.type !== 'cpu') return;
+        child.off('message', on);
+        done(m.ms);
+      };
+      child.on('message', on);
+      child.send({ type: 'cpu' });
+    });
+  return { url: ready.url, database: ready.database, pid: child.pid!, cpuMs, stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,13 +205,44 @@ function createBody(patients: Patient[], n: number): string {
 
 /** Phase windows on the monotonic clock, to cut the hub's CPU profile by phase. */
 const phases: ProfileWindow[] = [];
-async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+
+/** Where the CPU went in each phase: the hub process, PostgreSQL backends, this load generator. */
+interface CpuRow {
+  name: string;
+  ops: number;
+  seconds: number;
+  hubMs: number;
+  dbMs?: number;
+  clientMs: number;
+}
+const cpuRows: CpuRow[] = [];
+interface CpuProbe {
+  hub(): Promise<number>;
+  /** CPU ms of each PostgreSQL backend serving the hub's database; undefined for PGlite. */
+  db(): Promise<Map<number, number> | undefined>;
+}
+let probe: CpuProbe | undefined;
+
+async function phase<T>(name: string, run: () => Promise<T>, ops: (result: T) => number): Promise<T> {
   const fromUs = Number(process.hrtime.bigint() / 1000n);
-  try {
-    return await run();
-  } finally {
-    phases.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n) });
+  const [hub0, db0] = probe ? await Promise.all([probe.hub(), probe.db()]) : [0, undefined];
+  const client0 = process.cpuUsage();
+  const result = await run();
+  const client = process.cpuUsage(client0);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  phases.push({ name, fromUs, toUs });
+  if (probe) {
+    const [hub1, db1] = await Promise.all([probe.hub(), probe.db()]);
+    cpuRows.push({
+      name,
+      ops: ops(result),
+      seconds: (toUs - fromUs) / 1e6,
+      hubMs: hub1 - hub0,
+      dbMs: db0 && db1 ? cpuDelta(db0, db1) : undefined,
+      clientMs: (client.user + client.system) / 1000,
+    });
   }
+  return result;
 }
 
 function report(result: LoadResult): LoadResult {
@@ -261,6 +307,21 @@ async function main(): Promise<void> {
   const hub = await startServer(['hub', databaseUrl ?? 'memory', args['log-level']!], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const base = `${hub.url}/fhir`;
   say(`  hub at ${base} after ${((performance.now() - hubStart) / 1000).toFixed(1)} s (${hub.database})`);
+  let monitor: pg.Client | undefined;
+  if (databaseUrl) {
+    const m = new pg.Client({ connectionString: databaseUrl });
+    await m.connect();
+    cleanups.push(() => m.end());
+    monitor = m;
+  }
+  probe = {
+    hub: () => hub.cpuMs(),
+    db: async () => {
+      if (!monitor) return undefined;
+      const { rows } = await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      return cpuOfPids(rows.map((r) => r.pid));
+    },
+  };
 
   // Creates.
   const ids: string[] = [];
@@ -278,9 +339,9 @@ async function main(): Promise<void> {
   await runLoad({ name: 'warm-up', clients: 4, seconds: 1.5, op: () => create(counter++) });
   await runLoad({ name: 'warm-up', clients: 4, seconds: 1.5, op: async (n) => void (await http(`${base}/Patient/${ids[n % ids.length]}`, {}, [200])) });
   say('Phase 1: create Patient');
-  const create1 = report(await phase('create, 1 client', () => runLoad({ name: 'create, 1 client', clients: 1, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say })));
+  const create1 = report(await phase('create, 1 client', () => runLoad({ name: 'create, 1 client', clients: 1, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }), (r) => r.ok));
   const before8 = createdBodies.length;
-  const create8 = report(await phase('create, 8 clients', () => runLoad({ name: 'create, 8 clients', clients: 8, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say })));
+  const create8 = report(await phase('create, 8 clients', () => runLoad({ name: 'create, 8 clients', clients: 8, seconds: PHASE_SECONDS, op: () => create(counter++), progress: say }), (r) => r.ok));
   const rows8 = createdBodies.slice(before8);
 
   say('Phase 2: read Patient by id');
@@ -293,6 +354,7 @@ async function main(): Promise<void> {
         op: async (n) => void (await http(`${base}/Patient/${ids[(n * 7919) % ids.length]}`, {}, [200])),
         progress: say,
       }),
+    (r) => r.ok,
     ),
   );
 
@@ -321,7 +383,7 @@ async function main(): Promise<void> {
         }
       }
     }),
-  ));
+  ), () => ingested);
   const ingestSeconds = (performance.now() - ingestStart) / 1000;
   const ingestRate = ingested / ingestSeconds;
   say(`  → ${ingested} resources in ${ingestSeconds.toFixed(1)} s: ${formatNumber(ingestRate)} resources/s, ${failedBundles} bundles failed`);
@@ -337,6 +399,7 @@ async function main(): Promise<void> {
   const search = report(
     await phase('name search', () =>
       runLoad({ name: 'name search, 1 client', clients: 1, seconds: 10, maxOps: 300, op: async (n) => void (await http(searchUrl(n), {}, [200])), progress: say }),
+    (r) => r.ok,
     ),
   );
   const searchNoTotal = report(

@@ -38,18 +38,28 @@ function cells(row: Row): string[] {
 const HEADER = ['metric', 'value', 'baseline', 'ratio', 'target', ''];
 
 export function consoleTable(rows: Row[]): string {
-  const table = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, c) => Math.max(...table.map((r) => [...r[c]].length)));
-  const line = (r: string[]) => r.map((cell, c) => cell + ' '.repeat(widths[c] - [...cell].length)).join('  ').trimEnd();
-  return [line(table[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+  return textTable(HEADER, rows.map(cells));
 }
 
 export function markdownTable(rows: Row[]): string {
+  return mdTable(HEADER.map((h) => h || 'status'), rows.map(cells));
+}
+
+/** A plain aligned text table. */
+export function textTable(header: string[], rows: string[][]): string {
+  const table = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...table.map((r) => [...(r[c] ?? '')].length)));
+  const line = (r: string[]) => r.map((cell, c) => cell + ' '.repeat(widths[c] - [...cell].length)).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** A Markdown table; the first column left-aligned, the others right-aligned. */
+export function mdTable(header: string[], rows: string[][]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   return [
-    `| ${HEADER.map((h) => h || 'status').join(' | ')} |`,
-    `|${HEADER.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map((row) => `| ${cells(row).map(esc).join(' | ')} |`),
+    `| ${header.map(esc).join(' | ')} |`,
+    `|${header.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map(esc).join(' | ')} |`),
   ].join('\n');
 }
 
