@@ -11,7 +11,7 @@
 // The table also goes into docs/PERFORMANCE.md, in this backend's section (the rest is kept).
 // Bounded: every phase has a time box or a fixed count; the run ends by itself.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { createTestDatabase } from '../../test/helpers/hub.js';
 import { http, runLoad, type LoadResult } from './load.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
-import { consoleTable, formatNumber, markdownTable, replaceSection, type Row } from './report.js';
+import { consoleTable, formatNumber, markdownTable, mdTable, replaceSection, textTable, type Row } from './report.js';
 import type { ServerMessage } from './server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -412,6 +412,8 @@ async function main(): Promise<void> {
   const raw = await openRawTarget(databaseUrl);
   cleanups.push(() => raw.close());
   const facts = await databaseFacts(raw, hubDatabase);
+  const stored = databaseUrl ? await storedStats(raw) : undefined;
+  if (stored) say(`  stored by the hub: ${stored}`);
   say(`Baseline: raw multi-row INSERT into a plain jsonb table (${raw.label})`);
   const rawPatients = await rawInsert(raw, rows8, 8, 100);
   say(`  → ${rows8.length} Patient rows (8 connections, 100 rows per INSERT): ${formatNumber(rawPatients.rate)} rows/s`);
@@ -435,6 +437,18 @@ async function main(): Promise<void> {
   say('');
   say(consoleTable(rows));
   say('ratio = value / baseline (for latencies, above 1 means slower than the baseline).');
+  const cpuHeader = ['phase', 'ops', 'hub CPU ms/op', 'PostgreSQL CPU ms/op', 'load generator CPU ms/op', 'hub busy (% of a core)'];
+  const cpuCells = cpuRows.map((c) => [
+    c.name,
+    String(c.ops),
+    formatNumber(c.hubMs / c.ops),
+    c.dbMs === undefined ? 'in the hub (PGlite)' : formatNumber(c.dbMs / c.ops),
+    formatNumber(c.clientMs / c.ops),
+    `${Math.round((100 * c.hubMs) / (c.seconds * 1000))}%`,
+  ]);
+  say('');
+  say(textTable(cpuHeader, cpuCells));
+  say(`CPU per operation by process (${cpus.length} cores for all of them); an op is a request, or a resource for bundle ingest.`);
 
   const date = new Date().toISOString();
   const counts =
@@ -452,10 +466,15 @@ async function main(): Promise<void> {
     `- Counts: ${counts}.`,
     ...(failures.length ? [`- Failed requests: ${failures.map((f) => `${f.name}: ${f.errors} (${f.firstError})`).join('; ')}`] : []),
     ...(firstBundleError ? [`- First failed bundle: ${firstBundleError}`] : []),
+    ...(stored ? [`- Stored by the hub at the end: ${stored}`] : []),
     '',
     markdownTable(rows),
     '',
     'ratio = value / baseline; for latencies a ratio above 1 means slower than the baseline.',
+    '',
+    `Where the CPU went, per operation (a request; a resource for bundle ingest), on ${cpus.length} cores shared by all three:`,
+    '',
+    mdTable(cpuHeader, cpuCells),
   ].join('\n');
   if (profiling || args['no-docs']) {
     say(`\n(docs/PERFORMANCE.md not written: ${profiling ? 'a profiled run' : '--no-docs'})`);
@@ -471,11 +490,25 @@ async function main(): Promise<void> {
       .map((f) => join(profileDir!, f))
       .sort((a, b) => statSync(b).size - statSync(a).size);
     if (main) {
+      writeFileSync(join(profileDir, 'phases.json'), JSON.stringify(phases));
+      say(`\nPhase windows for \`node --import tsx scripts/bench/profile.ts ${main} 20 ${join(profileDir, 'phases.json')}\``);
       say(`\n${summariseProfile(main, 20)}`);
       for (const window of phases) say(`\n${summariseProfile(main, 15, window)}`);
     }
   }
   say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+/** Rows and size of what the hub stored (PostgreSQL only: the raw target is the same database). */
+async function storedStats(raw: RawTarget): Promise<string> {
+  const tables = ['resource', 'resource_history', 'idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri'];
+  const { rows } = (await raw.query(
+    `select ${tables.map((t) => `(select count(*) from ${t})::int as ${t}`).join(', ')}, pg_database_size(current_database())::bigint as bytes`,
+  )) as { rows: Record<string, number>[] };
+  const r = rows[0];
+  const index = tables.filter((t) => t.startsWith('idx_')).reduce((n, t) => n + Number(r[t]), 0);
+  const split = tables.filter((t) => t.startsWith('idx_')).map((t) => `${t.slice(4)} ${r[t]}`).join(', ');
+  return `${r.resource} resources, ${r.resource_history} history rows, ${index} search-index rows (${(index / Number(r.resource)).toFixed(1)} per resource: ${split}), database ${Math.round(Number(r.bytes) / 2 ** 20)} MB`;
 }
 
 async function databaseFacts(raw: RawTarget, hubVersion: string | undefined): Promise<string> {

@@ -102,7 +102,10 @@ export function summariseProfile(file: string, top = 20, window?: ProfileWindow)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [file, top] = process.argv.slice(2);
-  if (!file) throw new Error('usage: profile.ts FILE.cpuprofile [top]');
+  const [file, top, phasesFile] = process.argv.slice(2);
+  if (!file) throw new Error('usage: profile.ts FILE.cpuprofile [top] [phases.json]');
   console.log(summariseProfile(file, top ? Number(top) : 20));
+  // phases.json (written by fhir.ts --profile): one summary per benchmark phase.
+  const windows = phasesFile ? (JSON.parse(readFileSync(phasesFile, 'utf8')) as ProfileWindow[]) : [];
+  for (const window of windows) console.log(`\n${summariseProfile(file, top ? Number(top) : 20, window)}`);
 }

@@ -47,8 +47,9 @@ async function serve(args: ParsedArgs): Promise<void> {
   Patients          ${url}/fhir/Patient
   Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   if (!config.databaseUrl) {
-    say('  Durability: each commit is written through to the files before it is acknowledged (survives a killed process;');
-    say('  a power failure may lose the last commits, PGlite does not fsync). Use --database postgres://... for production.');
+    say('  Durability: each commit reaches the files before it is acknowledged, so a killed hub loses nothing; but PGlite');
+    say('  runs with fsync off: a power failure or OS crash can lose recent commits and may corrupt the database.');
+    say('  Use --database postgres://... for production.');
   }
   const stop = async (signal: string) => {
     say(`${signal}: shutting down...`);

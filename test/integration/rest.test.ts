@@ -136,7 +136,7 @@ describe.each(backends)('FHIR REST on %s', (backend) => {
     expect(typeHistory.body.total).toBe(3);
     expect(typeHistory.body.entry).toHaveLength(2);
     const next = typeHistory.body.link.find((l: any) => l.relation === 'next').url;
-    const page2 = await (await fetch(next)).json();
+    const page2 = (await (await fetch(next)).json()) as any;
     expect(page2.entry).toHaveLength(1);
     const seen = [...typeHistory.body.entry, ...page2.entry].map((e: any) => e.resource.name);
     expect(new Set(seen)).toEqual(new Set(['Room 0', 'Room 1', 'Room 2']));

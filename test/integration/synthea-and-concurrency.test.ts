@@ -59,7 +59,7 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
   });
 
   it('50 parallel If-Match updates of one resource: exactly one winner per version, no lost update', async () => {
-    const created = await (
+    const created: any = await (
       await fetch(`${t.base}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Race' }] }) })
     ).json();
     const id = created.id as string;
@@ -69,7 +69,7 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
     for (let round = 0; pending.length > 0 && round < 200; round++) {
       const results = await Promise.all(
         pending.map(async (writer) => {
-          const current = await (await fetch(`${t.base}/Patient/${id}`)).json();
+          const current: any = await (await fetch(`${t.base}/Patient/${id}`)).json();
           const res = await fetch(`${t.base}/Patient/${id}`, {
             method: 'PUT',
             headers: { 'content-type': 'application/fhir+json', 'if-match': `W/"${current.meta.versionId}"` },
@@ -86,11 +86,11 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
     expect(pending).toEqual([]);
     // One winner per version 2..51, and the final version holds all 50 writers' changes.
     expect(winners.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
-    const final = await (await fetch(`${t.base}/Patient/${id}`)).json();
+    const final: any = await (await fetch(`${t.base}/Patient/${id}`)).json();
     expect(final.meta.versionId).toBe('51');
     const families = new Set(final.name.map((n: any) => n.family));
     for (let w = 0; w < 50; w++) expect(families.has(`writer-${w}`)).toBe(true);
-    const history = await (await fetch(`${t.base}/Patient/${id}/_history?_count=100`)).json();
+    const history: any = await (await fetch(`${t.base}/Patient/${id}/_history?_count=100`)).json();
     expect(history.total).toBe(51);
     expect(history.entry.map((e: any) => e.resource.meta.versionId)).toEqual(Array.from({ length: 51 }, (_, i) => String(51 - i)));
   });

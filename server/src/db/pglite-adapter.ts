@@ -13,7 +13,9 @@ export async function openPglite(dataDir: string | undefined, onProgress: (line:
     mkdirSync(dataDir, { recursive: true });
     if (fresh) onProgress(`Creating a new embedded database in ${dataDir} (first run: initdb takes a few seconds)...`);
   }
-  // relaxedDurability stays off: each commit reaches the files before the query resolves.
+  // On Node, PGlite's filesystem layer passes every write straight to the real files, so a commit is
+  // in the OS page cache before the query resolves: it survives kill -9 (proven by the durability
+  // test) but is not fsynced. relaxedDurability only matters for browser filesystems.
   const db = await PGlite.create(dataDir, { relaxedDurability: false });
 
   const toExecutor = (runner: { query: PGlite['query'] }): SqlExecutor => ({
