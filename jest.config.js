@@ -10,4 +10,5 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: requireAll ? 180000 : 120000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.cjs'],
 };

@@ -56,7 +56,13 @@ const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanup(): Promise<void> {
   while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
 }
-process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130); // a second Ctrl-C: leave now
+  interrupted = true;
+  say('Interrupted: stopping the servers and dropping the database (Ctrl-C again to leave at once) ...');
+  void cleanup().finally(() => process.exit(130));
+});
 setTimeout(() => {
   say('Watchdog: the benchmark ran for 10 minutes; stopping.');
   void cleanup().finally(() => process.exit(1));
@@ -80,10 +86,12 @@ async function startServer(serverArgs: string[], execArgv: string[] = []): Promi
     // The hub logs one JSON line per request to stdout (as in production); it goes to /dev/null.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  child.on('error', (err) => say(`server ${serverArgs[0]}: ${err.message}`));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.send({ type: 'close' });
+    if (child.connected) child.send({ type: 'close' }, () => undefined);
+    else child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
@@ -104,13 +112,18 @@ async function startServer(serverArgs: string[], execArgv: string[] = []): Promi
   if (ready.type !== 'ready') throw new Error(`server ${serverArgs[0]} sent ${ready.type} before it was ready`);
   const cpuMs = () =>
     new Promise<number>((done) => {
+      if (!child.connected) return done(Number.NaN);
       const on = (m: ServerMessage) => {
         if (m.type !== 'cpu') return;
         child.off('message', on);
         done(m.ms);
       };
       child.on('message', on);
-      child.send({ type: 'cpu' });
+      child.send({ type: 'cpu' }, (err) => {
+        if (!err) return;
+        child.off('message', on);
+        done(Number.NaN);
+      });
     });
   return { url: ready.url, database: ready.database, pid: child.pid!, cpuMs, stop };
 }
@@ -366,7 +379,7 @@ async function main(): Promise<void> {
   const ingestStart = performance.now();
   await phase('bundle ingest', () => Promise.all(
     [0, 1].map(async () => {
-      while (nextFile < files.length) {
+      while (nextFile < files.length && !interrupted) {
         const n = nextFile++;
         const file = files[n];
         const t0 = performance.now();
@@ -532,7 +545,7 @@ benchmark scripts on each run; text outside them is kept.
 try {
   await main();
 } catch (err) {
-  say(`Benchmark failed: ${(err as Error).stack ?? err}`);
+  if (!interrupted) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
   process.exitCode = 1;
 } finally {
   await cleanup();

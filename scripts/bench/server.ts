@@ -68,6 +68,8 @@ try {
     }
   });
   process.on('disconnect', () => void stop(0));
+  // Ctrl-C reaches the whole process group: let the parent decide when to stop (it sends close).
+  process.on('SIGINT', () => undefined);
   send({ type: 'ready', url: server.url, database: server.database });
 } catch (err) {
   send({ type: 'failed', message: (err as Error).stack ?? String(err) });
