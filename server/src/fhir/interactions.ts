@@ -4,7 +4,7 @@
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
 import { Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
-import type { FhirRepository } from './repository.js';
+import type { FhirRepository, StoredJson } from './repository.js';
 import { historyBundle, searchsetBundle } from './search/bundle.js';
 import { parseSearchRequest, type SearchLimits } from './search/parse.js';
 import type { R4Validator } from './validation.js';
@@ -20,6 +20,8 @@ export interface Interaction {
   ifMatch?: string;
   ifNoneExist?: string;
   lenient?: boolean;
+  /** The caller can send stored JSON text as it is (HTTP reads): skip parse + stringify. */
+  acceptsJson?: boolean;
 }
 
 export interface InteractionResult {
@@ -27,6 +29,8 @@ export interface InteractionResult {
   resource?: Resource;
   /** Relative `Type/id/_history/v` of a created or updated resource. */
   location?: string;
+  /** The resource as stored JSON text, instead of `resource`, when the request acceptsJson. */
+  stored?: StoredJson;
 }
 
 export interface InteractionContext {
@@ -54,6 +58,7 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
 
   switch (req.method) {
     case 'GET':
+      if (req.acceptsJson) return { status: 200, stored: await ctx.repo.readJson(type, id) };
       return ok(await ctx.repo.read(type, id));
     case 'PUT': {
       const resource = expectResource(req.body, type);

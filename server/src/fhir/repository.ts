@@ -26,6 +26,12 @@ export interface UpdateResult<T extends Resource = Resource> {
   created: boolean;
 }
 
+export interface StoredJson {
+  json: string;
+  versionId: string;
+  lastUpdated: string;
+}
+
 export interface SearchResult {
   resources: Resource[];
   total?: number;
@@ -82,9 +88,8 @@ export class FhirRepository {
   async create<T extends Resource>(resource: T, assignedId: string = randomUUID()): Promise<T> {
     this.checkType(resource.resourceType);
     const stored = this.prepare({ ...resource, id: assignedId }, 1);
-    await this.transaction(async (repo) => {
-      await repo.write(stored, 'POST', false);
-    });
+    // A create is one statement (atomic on its own): no BEGIN/COMMIT round trips around it.
+    await this.write(stored, 'POST', false);
     return stored;
   }
 
@@ -97,6 +102,18 @@ export class FhirRepository {
     if (rows.length === 0) throw new NotFound(`${type}/${id} not found`);
     if (rows[0].deleted) throw new Gone(`${type}/${id} was deleted (version ${rows[0].version_id})`);
     return rows[0].content;
+  }
+
+  /** The current version as stored JSON text, for answering a read without parse + stringify. */
+  async readJson(type: string, id: string): Promise<StoredJson> {
+    this.checkType(type);
+    const rows = await this.executor.query<{ content: string; deleted: boolean; version_id: number; last_updated: string }>(
+      "select content::text as content, deleted, version_id, content->'meta'->>'lastUpdated' as last_updated from resource where type = $1 and id = $2",
+      [type, id],
+    );
+    if (rows.length === 0) throw new NotFound(`${type}/${id} not found`);
+    if (rows[0].deleted) throw new Gone(`${type}/${id} was deleted (version ${rows[0].version_id})`);
+    return { json: rows[0].content, versionId: String(rows[0].version_id), lastUpdated: rows[0].last_updated };
   }
 
   async vread(type: string, id: string, versionId: string): Promise<Resource> {

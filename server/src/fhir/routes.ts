@@ -5,7 +5,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { processBundle } from './bundle/process.js';
 import { MethodNotAllowed } from './errors.js';
 import { jsonBody, mediaTypeOf, rawBody } from './http/body.js';
-import { baseUrl, checkAcceptable, parseETag, sendJson, sendWriteResult, setVersionHeaders, wantsPretty } from './http/respond.js';
+import { FHIR_JSON, baseUrl, checkAcceptable, parseETag, sendJson, sendWriteResult, setVersionHeaders, wantsPretty } from './http/respond.js';
 import { executeInteraction, type InteractionContext, type Method } from './interactions.js';
 
 export interface FhirRouteOptions {
@@ -54,8 +54,13 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       ifMatch: parseETag(req.get('if-match')),
       ifNoneExist: req.get('if-none-exist'),
       lenient: /handling=lenient/.test(req.get('prefer') ?? ''),
+      acceptsJson: !wantsPretty(req),
     });
-    if (result.location) {
+    if (result.stored) {
+      res.setHeader('ETag', `W/"${result.stored.versionId}"`);
+      res.setHeader('Last-Modified', new Date(result.stored.lastUpdated).toUTCString());
+      res.status(result.status).type(FHIR_JSON).send(result.stored.json);
+    } else if (result.location) {
       sendWriteResult(req, res, result.status, result.resource!, `${base(req)}/${result.location}`);
     } else if (result.resource) {
       if (result.resource.resourceType !== 'Bundle' && result.resource.resourceType !== 'OperationOutcome') setVersionHeaders(res, result.resource as Resource);

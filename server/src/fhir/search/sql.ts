@@ -248,8 +248,8 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   const where = compileWhere(request, params);
   const keys = request.sort.map((key) => ({ ...sortExpression(key, params), descending: key.descending }));
   const select = keys.map((k, n) => `, ${k.expr} as k${n}`).join('');
-  const inner = `select r.content::text as content, r.seq::text as seq${select}\n from resource r\n where ${where}`;
-  const order = [...keys.flatMap((k, n) => [`(k${n} is null)`, `k${n}${k.descending ? ' desc' : ''}`]), 'seq::bigint'].join(', ');
+  const inner = `select r.content::text as content, r.seq${select}\n from resource r\n where ${where}`;
+  const order = [...keys.flatMap((k, n) => [`(k${n} is null)`, `k${n}${k.descending ? ' desc' : ''}`]), 'seq'].join(', ');
 
   let after = '';
   if (request.cursor) {
@@ -266,11 +266,12 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
       clauses.push([...equalSoFar, `k${n} ${cmp} ${v}`].join(' and '));
       equalSoFar.push(`k${n} is not distinct from ${v}`);
     });
-    clauses.push([...equalSoFar, `seq::bigint > ${params.add(cursor.seq)}::bigint`].join(' and '));
+    clauses.push([...equalSoFar, `seq > ${params.add(cursor.seq)}::bigint`].join(' and '));
     after = `where (${clauses.map((c) => `(${c})`).join(' or ')})`;
   }
   const keyText = keys.map((k, n) => `, k${n}::text as k${n}`).join('');
-  const sql = `select content, seq${keyText} from (${inner}) page ${after}\n order by ${order}\n limit ${params.add(request.count + 1)}`;
+  // seq stays a bigint inside so the order can use the (type, seq) index; text only on the way out.
+  const sql = `select content, seq::text as seq_text${keyText} from (${inner}) page ${after}\n order by ${order}\n limit ${params.add(request.count + 1)}`;
 
   const result: CompiledSearch = { sql, params: params.values };
   if (request.total === 'accurate' || request.total === 'estimate') {
@@ -284,5 +285,5 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
 export function cursorAfter(row: Record<string, unknown>, keyCount: number): string {
   const keys: (string | null)[] = [];
   for (let n = 0; n < keyCount; n++) keys.push((row[`k${n}`] as string | null) ?? null);
-  return encodeCursor({ keys, seq: String(row.seq) });
+  return encodeCursor({ keys, seq: String(row.seq_text) });
 }
