@@ -1,6 +1,7 @@
 // Starts the real hub on 127.0.0.1 with an ephemeral port, on PGlite (in memory or in a temp
 // directory) or on a fresh PostgreSQL database that is dropped afterwards.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { createHub, type Hub } from '../../server/src/app.js';
 import { createLogger } from '../../server/src/audit/logger.js';
@@ -51,4 +52,16 @@ export async function startTestHub(backend: Backend, overrides: ConfigOverrides 
       await database?.drop();
     },
   };
+}
+
+/** Starts a hub before the suite's tests and closes it after; the handle is filled in beforeAll. */
+export function useTestHub(backend: Backend, overrides: ConfigOverrides = {}): TestHub {
+  const handle = {} as TestHub;
+  beforeAll(async () => {
+    Object.assign(handle, await startTestHub(backend, overrides));
+  });
+  afterAll(async () => {
+    await handle.close?.();
+  });
+  return handle;
 }

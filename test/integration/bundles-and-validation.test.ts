@@ -1,9 +1,9 @@
 // Batch and transaction Bundles, conditional references (Synthea HIV data), profiles, $validate.
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/hub.js';
 
 const HIV_DIR = new URL('../../../shared/testdata/fhir/synthea/hiv/', import.meta.url);
 const CN_PATIENT = 'http://suhe.example.cn/fhir/StructureDefinition/cn-patient';
@@ -11,13 +11,7 @@ const ID_SYSTEM = 'urn:oid:2.16.840.1.113883.2.23.1.19.1';
 const backends = await availableBackends('bundles and validation');
 
 describe.each(backends)('bundles and validation on %s', (backend) => {
-  let t: TestHub;
-  beforeAll(async () => {
-    t = await startTestHub(backend);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestHub(backend);
 
   const send = async (method: string, path: string, body: unknown) => {
     const res = await fetch(`${t.base}${path}`, { method, headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });

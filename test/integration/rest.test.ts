@@ -1,19 +1,13 @@
 // FHIR REST interactions over real HTTP on 127.0.0.1, on PGlite and on PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { availableBackends } from '../helpers/parts.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/hub.js';
 
 const backends = await availableBackends('REST');
 const JSON_HEADERS = { 'content-type': 'application/fhir+json' };
 
 describe.each(backends)('FHIR REST on %s', (backend) => {
-  let t: TestHub;
-  beforeAll(async () => {
-    t = await startTestHub(backend);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestHub(backend);
 
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${t.base}/${path}`, {

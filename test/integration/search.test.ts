@@ -1,13 +1,13 @@
 // Baseline search over HTTP, on both adapters, against a small designed data set.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/hub.js';
 
 const backends = await availableBackends('search');
 
 describe.each(backends)('search on %s', (backend) => {
-  let t: TestHub;
+  const t = useTestHub(backend);
   const ids: Record<string, string> = {};
 
   const post = async (resource: Resource): Promise<Resource> => {
@@ -29,7 +29,6 @@ describe.each(backends)('search on %s', (backend) => {
   };
 
   beforeAll(async () => {
-    t = await startTestHub(backend);
     const patients = [
       { text: 'Zhang Wei', family: 'Zhang', given: ['Wei'], gender: 'male', birthDate: '1950-03-14', id: '110105195003140019', active: true },
       { text: 'Zhang Li', family: 'Zhang', given: ['Li'], gender: 'female', birthDate: '1985-07', id: '11010519850701002X', active: true },
@@ -62,9 +61,6 @@ describe.each(backends)('search on %s', (backend) => {
     ids.obs3 = (await obs('Zhang Li', '29463-7', 61, 'kg', '2023-05-20')).id!;
     ids.risk = (await post({ resourceType: 'RiskAssessment', status: 'final', subject: { reference: `Patient/${ids['Zhang Li']}` }, prediction: [{ probabilityDecimal: 0.25 }] })).id!;
     ids.vs = (await post({ resourceType: 'ValueSet', status: 'active', url: 'http://suhe.example.cn/fhir/ValueSet/chronic-conditions' })).id!;
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('string: prefix by default, case- and accent-insensitive; :exact; :contains', async () => {

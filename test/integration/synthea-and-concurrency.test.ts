@@ -1,10 +1,10 @@
 // Loads every Synthea transaction bundle from ../shared/testdata into each adapter and checks
 // counts per type; then races 50 If-Match updates against one resource.
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/hub.js';
 
 const SMART_DIR = new URL('../../../shared/testdata/fhir/synthea/smart/', import.meta.url);
 const backends = await availableBackends('Synthea load and concurrency');
@@ -22,13 +22,7 @@ function expectedCounts(): Map<string, number> {
 }
 
 describe.each(backends)('Synthea patients and concurrent writes on %s', (backend) => {
-  let t: TestHub;
-  beforeAll(async () => {
-    t = await startTestHub(backend);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestHub(backend);
 
   it('loads all 45 Synthea transaction bundles; counts per type match the bundles', async () => {
     const files = readdirSync(SMART_DIR).filter((f) => f.endsWith('.json'));
