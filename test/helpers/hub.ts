@@ -1,7 +1,6 @@
 // Starts the real hub on 127.0.0.1 with an ephemeral port, on PGlite (in memory or in a temp
 // directory) or on a fresh PostgreSQL database that is dropped afterwards.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
 import { createHub, type Hub } from '../../server/src/app.js';
 import { createLogger } from '../../server/src/audit/logger.js';
@@ -54,14 +53,3 @@ export async function startTestHub(backend: Backend, overrides: ConfigOverrides 
   };
 }
 
-/** Starts a hub before the suite's tests and closes it after; the handle is filled in beforeAll. */
-export function useTestHub(backend: Backend, overrides: ConfigOverrides = {}): TestHub {
-  const handle = {} as TestHub;
-  beforeAll(async () => {
-    Object.assign(handle, await startTestHub(backend, overrides));
-  });
-  afterAll(async () => {
-    await handle.close?.();
-  });
-  return handle;
-}

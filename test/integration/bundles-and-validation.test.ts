@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { useTestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/use-hub.js';
 
 const HIV_DIR = new URL('../../../shared/testdata/fhir/synthea/hiv/', import.meta.url);
 const CN_PATIENT = 'http://suhe.example.cn/fhir/StructureDefinition/cn-patient';

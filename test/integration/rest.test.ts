@@ -1,7 +1,7 @@
 // FHIR REST interactions over real HTTP on 127.0.0.1, on PGlite and on PostgreSQL.
 import { describe, expect, it } from '@jest/globals';
 import { availableBackends } from '../helpers/parts.js';
-import { useTestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('REST');
 const JSON_HEADERS = { 'content-type': 'application/fhir+json' };

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { useTestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('search');
 

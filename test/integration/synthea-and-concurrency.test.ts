@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
-import { useTestHub } from '../helpers/hub.js';
+import { useTestHub } from '../helpers/use-hub.js';
 
 const SMART_DIR = new URL('../../../shared/testdata/fhir/synthea/smart/', import.meta.url);
 const backends = await availableBackends('Synthea load and concurrency');
@@ -37,6 +37,8 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
       expect({ file, status: res.status }).toEqual({ file, status: 200 });
       expect(body.type).toBe('transaction-response');
       expect(body.entry?.every((e) => e.response?.status?.startsWith('201'))).toBe(true);
+      // Prefer: return=minimal: the answer names each new resource but does not echo it.
+      expect(body.entry?.every((e) => e.resource === undefined && /^\w+\/[0-9a-f-]{36}\/_history\/1$/.test(e.response?.location ?? ''))).toBe(true);
     }
     for (const [type, expected] of expectedCounts()) {
       const res = await fetch(`${t.base}/${type}?_count=0&_total=accurate`);

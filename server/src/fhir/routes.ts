@@ -31,7 +31,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
   router.get('/metadata', (req, res) => sendJson(res, 200, options.capabilityStatement(base(req)), wantsPretty(req)));
 
   router.post('/', async (req, res) => {
-    const bundle = await processBundle(options.context(base(req)), jsonBody(req));
+    const bundle = await processBundle(options.context(base(req)), jsonBody(req), /return=minimal/.test(req.get('prefer') ?? ''));
     sendJson(res, 200, bundle, wantsPretty(req));
   });
 

@@ -21,14 +21,17 @@ interface PlannedEntry {
   assignedId?: string;
 }
 
-export async function processBundle(ctx: InteractionContext, body: unknown): Promise<Bundle> {
+/** `minimal`: entries carry only their response (status, location, etag), not the resource. */
+export async function processBundle(ctx: InteractionContext, body: unknown, minimal = false): Promise<Bundle> {
   const bundle = body as Bundle;
   if (!bundle || bundle.resourceType !== 'Bundle') throw new Invalid('POST to the base expects a Bundle of type batch or transaction', ['resourceType']);
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
     throw new Invalid(`Bundle.type must be batch or transaction, got '${bundle.type ?? '(none)'}'`, ['Bundle.type']);
   }
   const entries = (bundle.entry ?? []).map((entry, index) => planEntry(entry, index));
-  return bundle.type === 'transaction' ? runTransaction(ctx, entries) : runBatch(ctx, entries);
+  const response = bundle.type === 'transaction' ? await runTransaction(ctx, entries) : await runBatch(ctx, entries);
+  if (minimal) for (const entry of response.entry ?? []) delete entry.resource;
+  return response;
 }
 
 function planEntry(entry: BundleEntry, index: number): PlannedEntry {
