@@ -1,7 +1,5 @@
 // Reference rewriting inside a transaction: `urn:uuid:` fullUrls become the ids the server
 // assigned, and conditional references (`Practitioner?identifier=...`) become the one match.
-import type { Resource } from '@medplum/fhirtypes';
-
 /** Calls `replace` on every `reference` string in the resource; replaces where it returns text. */
 export async function rewriteReferences(value: unknown, replace: (reference: string) => Promise<string | undefined>): Promise<void> {
   if (Array.isArray(value)) {
@@ -20,6 +18,3 @@ export async function rewriteReferences(value: unknown, replace: (reference: str
   }
 }
 
-export function deepCopy<T extends Resource>(resource: T): T {
-  return structuredClone(resource);
-}
