@@ -94,14 +94,7 @@ export class FhirRepository {
   }
 
   async read(type: string, id: string): Promise<Resource> {
-    this.checkType(type);
-    const rows = await this.executor.query<{ content: Resource; deleted: boolean; version_id: number }>(
-      'select content, deleted, version_id from resource where type = $1 and id = $2',
-      [type, id],
-    );
-    if (rows.length === 0) throw new NotFound(`${type}/${id} not found`);
-    if (rows[0].deleted) throw new Gone(`${type}/${id} was deleted (version ${rows[0].version_id})`);
-    return rows[0].content;
+    return JSON.parse((await this.readJson(type, id)).json) as Resource;
   }
 
   /** The current version as stored JSON text, for answering a read without parse + stringify. */

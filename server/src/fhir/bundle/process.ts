@@ -7,6 +7,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { findSingleMatch, parseConditionalUrl } from '../conditional.js';
 import { FhirError, Invalid, PreconditionFailed } from '../errors.js';
 import { executeInteraction, type Interaction, type InteractionContext, type InteractionResult, type Method } from '../interactions.js';
+import type { FhirRepository } from '../repository.js';
 import { rewriteReferences } from './references.js';
 
 const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3 };
@@ -71,22 +72,13 @@ async function runTransaction(ctx: InteractionContext, entries: PlannedEntry[]):
     const idFor = new Map<string, string>(); // fullUrl → Type/id
     for (const entry of entries) await assignTarget(tx, entry, idFor);
 
-    const conditional = new Map<string, string>();
+    const conditional = conditionalReferenceResolver(repo);
     const resolveReference = async (reference: string): Promise<string | undefined> => {
       if (idFor.has(reference)) return idFor.get(reference);
-      const cond = parseConditionalUrl(reference);
-      if (!cond) {
-        if (reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:')) {
-          throw new Invalid(`Reference '${reference}' does not match any fullUrl in the transaction`);
-        }
-        return undefined;
+      if (reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:')) {
+        throw new Invalid(`Reference '${reference}' does not match any fullUrl in the transaction`);
       }
-      if (!conditional.has(reference)) {
-        const match = await findSingleMatch(repo, cond.type, cond.query);
-        if (!match) throw new PreconditionFailed(`Conditional reference '${reference}' matches no resource`);
-        conditional.set(reference, `${cond.type}/${match.id}`);
-      }
-      return conditional.get(reference);
+      return conditional(reference);
     };
     for (const entry of entries) if (entry.interaction.body) await rewriteReferences(entry.interaction.body, resolveReference);
 
@@ -133,6 +125,21 @@ async function assignTarget(ctx: InteractionContext, entry: PlannedEntry, idFor:
   if (target && entry.fullUrl) idFor.set(entry.fullUrl, target);
 }
 
+/** Resolves `Type?query` references to the single match (cached per reference); others stay. */
+function conditionalReferenceResolver(repo: FhirRepository): (reference: string) => Promise<string | undefined> {
+  const resolved = new Map<string, string>();
+  return async (reference) => {
+    const cond = parseConditionalUrl(reference);
+    if (!cond) return undefined;
+    if (!resolved.has(reference)) {
+      const match = await findSingleMatch(repo, cond.type, cond.query);
+      if (!match) throw new PreconditionFailed(`Conditional reference '${reference}' matches no resource`);
+      resolved.set(reference, `${cond.type}/${match.id}`);
+    }
+    return resolved.get(reference);
+  };
+}
+
 async function runPlanned(ctx: InteractionContext, entry: PlannedEntry): Promise<InteractionResult> {
   if (entry.existing) return { status: 200, resource: entry.existing };
   if (entry.assignedId) {
@@ -153,15 +160,7 @@ async function runBatch(ctx: InteractionContext, entries: PlannedEntry[]): Promi
       results.push(
         await ctx.repo.transaction(async (repo) => {
           const tx = { ...ctx, repo };
-          if (entry.interaction.body) {
-            await rewriteReferences(entry.interaction.body, async (reference) => {
-              const cond = parseConditionalUrl(reference);
-              if (!cond) return undefined;
-              const match = await findSingleMatch(repo, cond.type, cond.query);
-              if (!match) throw new PreconditionFailed(`Conditional reference '${reference}' matches no resource`);
-              return `${cond.type}/${match.id}`;
-            });
-          }
+          if (entry.interaction.body) await rewriteReferences(entry.interaction.body, conditionalReferenceResolver(repo));
           return executeInteraction(tx, entry.interaction);
         }),
       );
