@@ -1,9 +1,17 @@
 // The one SQL interface every floor above uses. Two adapters implement it with the same SQL:
 // pg (a pool, for a PostgreSQL server) and PGlite (PostgreSQL in-process, the embedded default).
 
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared under this name (PostgreSQL: per connection, no parse or plan on
+   * later runs). Only for statements whose text never changes. PGlite ignores it.
+   */
+  name?: string;
+}
+
 export interface SqlExecutor {
   /** Runs one parameterised statement and returns its rows. */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
 }
 
 export interface Database extends SqlExecutor {

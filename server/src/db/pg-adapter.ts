@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, QueryOptions, SqlExecutor } from './database.js';
 
 export async function openPostgres(connectionString: string, maxConnections = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: maxConnections });
@@ -15,8 +15,8 @@ export async function openPostgres(connectionString: string, maxConnections = 10
 
   return {
     kind: 'postgres',
-    async query<T>(sql: string, params: unknown[] = []) {
-      const result = await pool.query(sql, params);
+    async query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}) {
+      const result = await pool.query({ text: sql, values: params, name: options.name });
       return result.rows as T[];
     },
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -24,8 +24,8 @@ export async function openPostgres(connectionString: string, maxConnections = 10
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
-          async query<R>(sql: string, params: unknown[] = []) {
-            return (await client.query(sql, params)).rows as R[];
+          async query<R>(sql: string, params: unknown[] = [], options: QueryOptions = {}) {
+            return (await client.query({ text: sql, values: params, name: options.name })).rows as R[];
           },
         };
         const result = await work(tx);

@@ -5,7 +5,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Database, SqlExecutor } from '../db/database.js';
 import { Conflict, Gone, Invalid, NotFound, PreconditionFailed } from './errors.js';
 import { emptyIndexRows, extractIndexRows } from './index/extract.js';
-import { writeVersion } from './index/write-index.js';
+import { writeVersions, type VersionWrite } from './index/write-index.js';
 import { applyJsonPatch } from './json-patch.js';
 import type { SearchParameterRegistry } from './search/parameters.js';
 import type { SearchRequest } from './search/model.js';
@@ -66,7 +66,16 @@ interface Current {
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** Writes buffered inside a transaction are sent together once this many wait. */
+const MAX_PENDING_WRITES = 500;
+
 export class FhirRepository {
+  /**
+   * Inside a transaction, writes wait here and go to the database together (one statement), before
+   * the next read of any kind and at commit, so the transaction still reads its own writes.
+   */
+  private pending: VersionWrite[] = [];
+
   constructor(
     private readonly db: Database,
     readonly registry: SearchParameterRegistry,
@@ -77,7 +86,31 @@ export class FhirRepository {
   /** Runs `work` with a repository whose every call joins one database transaction. */
   async transaction<T>(work: (repo: FhirRepository) => Promise<T>): Promise<T> {
     if (this.tx) return work(this);
-    return this.db.transaction((tx) => work(new FhirRepository(this.db, this.registry, this.validator, tx)));
+    return this.db.transaction(async (tx) => {
+      const repo = new FhirRepository(this.db, this.registry, this.validator, tx);
+      const result = await work(repo);
+      await repo.flush();
+      return result;
+    });
+  }
+
+  /** The executor for a read: pending writes are sent first so the read sees them. */
+  private async reader(): Promise<SqlExecutor> {
+    await this.flush();
+    return this.executor;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const writes = this.pending;
+    this.pending = [];
+    await sendWrites(this.executor, writes);
+  }
+
+  private async enqueue(write: VersionWrite): Promise<void> {
+    if (!this.tx) return sendWrites(this.executor, [write]);
+    this.pending.push(write);
+    if (this.pending.length >= MAX_PENDING_WRITES) await this.flush();
   }
 
   private get executor(): SqlExecutor {
@@ -100,7 +133,7 @@ export class FhirRepository {
   /** The current version as stored JSON text, for answering a read without parse + stringify. */
   async readJson(type: string, id: string): Promise<StoredJson> {
     this.checkType(type);
-    const rows = await this.executor.query<{ content: string; deleted: boolean; version_id: number; last_updated: string }>(
+    const rows = await (await this.reader()).query<{ content: string; deleted: boolean; version_id: number; last_updated: string }>(
       "select content::text as content, deleted, version_id, content->'meta'->>'lastUpdated' as last_updated from resource where type = $1 and id = $2",
       [type, id],
     );
@@ -112,7 +145,7 @@ export class FhirRepository {
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     this.checkType(type);
     if (!/^\d+$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId}'`);
-    const rows = await this.executor.query<{ content: Resource; deleted: boolean }>(
+    const rows = await (await this.reader()).query<{ content: Resource; deleted: boolean }>(
       'select content, deleted from resource_history where type = $1 and id = $2 and version_id = $3',
       [type, id, Number(versionId)],
     );
@@ -162,7 +195,7 @@ export class FhirRepository {
       if (!current || current.deleted) return;
       const versionId = current.versionId + 1;
       const tombstone = { resourceType: type, id, meta: { versionId: String(versionId), lastUpdated: new Date().toISOString() } } as Resource;
-      await writeVersion(repo.executor, {
+      await repo.enqueue({
         type, id, versionId, lastUpdated: tombstone.meta!.lastUpdated!, deleted: true, method: 'DELETE',
         content: JSON.stringify(tombstone), rows: emptyIndexRows(), exists: true,
       });
@@ -172,12 +205,13 @@ export class FhirRepository {
   async search(request: SearchRequest): Promise<SearchResult> {
     this.checkType(request.resourceType);
     const compiled = compileSearch(request);
-    const rows = await this.executor.query<Record<string, unknown>>(compiled.sql, compiled.params);
+    const db = await this.reader();
+    const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
     const page = rows.slice(0, request.count);
     const result: SearchResult = { resources: page.map((row) => JSON.parse(row.content as string) as Resource) };
     if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
     if (compiled.countSql) {
-      const [count] = await this.executor.query<{ total: number }>(compiled.countSql, compiled.countParams);
+      const [count] = await db.query<{ total: number }>(compiled.countSql, compiled.countParams);
       result.total = Number(count.total);
     }
     return result;
@@ -197,12 +231,13 @@ export class FhirRepository {
     const filter = conditions.length ? conditions.join(' and ') : 'true';
     const countParams = [...params];
     const page = request.cursor ? ` and hseq < ${add(request.cursor)}::bigint` : '';
-    const rows = await this.executor.query<{ content: string; method: HistoryEntry['method']; deleted: boolean; hseq: string }>(
+    const db = await this.reader();
+    const rows = await db.query<{ content: string; method: HistoryEntry['method']; deleted: boolean; hseq: string }>(
       `select content::text as content, method, deleted, hseq::text as hseq from resource_history
        where ${filter}${page} order by hseq desc limit ${add(request.count + 1)}`,
       params,
     );
-    const [count] = await this.executor.query<{ total: number }>(`select count(*)::int as total from resource_history where ${filter}`, countParams);
+    const [count] = await db.query<{ total: number }>(`select count(*)::int as total from resource_history where ${filter}`, countParams);
     const entries = rows.slice(0, request.count).map((r) => ({ resource: JSON.parse(r.content) as Resource, method: r.method, deleted: r.deleted }));
     const result: HistoryResult = { entries, total: Number(count.total) };
     if (rows.length > request.count) result.nextCursor = rows[request.count - 1].hseq;
@@ -211,7 +246,7 @@ export class FhirRepository {
 
   /** A lock held until the surrounding transaction ends, keyed by any text. */
   async lock(key: string): Promise<void> {
-    await this.executor.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
+    await (await this.reader()).query('select pg_advisory_xact_lock(hashtext($1))', [key]);
   }
 
   private checkType(type: string): void {
@@ -226,7 +261,7 @@ export class FhirRepository {
   }
 
   private async lockCurrent(type: string, id: string): Promise<Current | undefined> {
-    const rows = await this.executor.query<{ version_id: number; deleted: boolean }>(
+    const rows = await (await this.reader()).query<{ version_id: number; deleted: boolean }>(
       'select version_id, deleted from resource where type = $1 and id = $2 for update',
       [type, id],
     );
@@ -234,22 +269,30 @@ export class FhirRepository {
   }
 
   private async write(resource: Resource, method: 'POST' | 'PUT' | 'PATCH', exists: boolean): Promise<void> {
-    try {
-      await writeVersion(this.executor, {
-        type: resource.resourceType,
-        id: resource.id!,
-        versionId: Number(resource.meta!.versionId),
-        lastUpdated: resource.meta!.lastUpdated!,
-        deleted: false,
-        method,
-        content: JSON.stringify(resource),
-        rows: extractIndexRows(resource, this.registry),
-        exists,
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new Conflict(`${resource.resourceType}/${resource.id} was written concurrently; retry`);
-      throw err;
+    await this.enqueue({
+      type: resource.resourceType,
+      id: resource.id!,
+      versionId: Number(resource.meta!.versionId),
+      lastUpdated: resource.meta!.lastUpdated!,
+      deleted: false,
+      method,
+      content: JSON.stringify(resource),
+      rows: extractIndexRows(resource, this.registry),
+      exists,
+    });
+  }
+
+}
+
+async function sendWrites(executor: SqlExecutor, writes: VersionWrite[]): Promise<void> {
+  try {
+    await writeVersions(executor, writes);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      const what = writes.length === 1 ? `${writes[0].type}/${writes[0].id}` : 'A resource of this transaction';
+      throw new Conflict(`${what} was written concurrently; retry`);
     }
+    throw err;
   }
 }
 
