@@ -3,17 +3,17 @@
 // Restarted on the same data, it must still hold every write it acknowledged (2xx), and no
 // transaction may be half-written, whether it was acknowledged or not.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createTestDatabase } from '../helpers/hub.js';
-import { availableBackends, type Backend } from '../helpers/parts.js';
+import { spawnHub, type SpawnedHub } from '../helpers/spawn-hub.js';
+import { availableBackends } from '../helpers/parts.js';
 
 const backends = await availableBackends('durability');
 
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const SYSTEM = 'urn:suhe:test:durability';
 const WRITE_MS = 1500;
 const CREATE_WRITERS = 4;
@@ -23,50 +23,6 @@ const TIMEOUT = 180_000;
 const FHIR_JSON = { 'content-type': 'application/fhir+json' };
 
 type Json = any; // FHIR JSON as it comes over the wire
-
-interface SpawnedHub {
-  child: ChildProcess;
-  base: string;
-  /** Everything the process printed on stdout and stderr. */
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  startMs: number;
-}
-
-/** Starts `suhe serve` as a child process and resolves once it prints the FHIR API line. */
-function spawnHub(backend: Backend, dataDir: string, databaseUrl: string | undefined, children: ChildProcess[]): Promise<SpawnedHub> {
-  const args = ['bin/suhe.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir];
-  if (backend === 'postgres') args.push('--database', databaseUrl!);
-  const env: NodeJS.ProcessEnv = { ...process.env, SUHE_LOG_LEVEL: 'warn' };
-  delete env.SUHE_DATABASE_URL; // the CLI flags alone choose the backend
-  delete env.SUHE_PUBLIC_BASE_URL;
-  delete env.SUHE_PORT;
-  const started = Date.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const output: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  return new Promise((resolveReady, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`hub did not get ready within 60 s:\n${output.join('')}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      buffered += chunk.toString();
-      const match = /FHIR API\s+(http:\/\/127\.0\.0\.1:\d+\/fhir)/.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        buffered = '';
-        resolveReady({ child, base: match[1], output, exited, startMs: Date.now() - started });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`hub exited (code ${code}, signal ${signal}) before it was ready:\n${output.join('')}`));
-    });
-  });
-}
 
 type State = 'pending' | 'acked' | 'rejected' | 'failed';
 
@@ -174,7 +130,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'suhe-durability-'));
     if (backend === 'postgres') database = await createTestDatabase();
-    const first = await spawnHub(backend, dataDir, database?.url, children);
+    const first = await spawnHub(dataDir, database?.url, children);
 
     // A steady stream of writes from several concurrent clients.
     let stopping = false;
@@ -241,7 +197,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
     killOutput = first.output.join('');
     expect(exit.signal).toBe('SIGKILL');
 
-    restarted = await spawnHub(backend, dataDir, database?.url, children);
+    restarted = await spawnHub(dataDir, database?.url, children);
     const count = (list: { state: State }[], state: State) => list.filter((a) => a.state === state).length;
     const createsInFlight = creates.filter((a) => a.inFlightAtKill);
     const transactionsInFlight = transactions.filter((a) => a.inFlightAtKill);
