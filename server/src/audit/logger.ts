@@ -2,6 +2,7 @@
 // request id, taken from AsyncLocalStorage so no function has to pass it along.
 // Patient data never goes above debug level: log ids and counts, not resource content.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Writable } from 'node:stream';
 import winston from 'winston';
 
 export interface RequestContext {
@@ -18,11 +19,12 @@ const addRequestId = winston.format((info) => {
 
 export type Logger = winston.Logger;
 
-export function createLogger(level: string, silent = false): Logger {
+/** Logs to the console, or to `stream` when given (tests read what was logged). */
+export function createLogger(level: string, silent = false, stream?: Writable): Logger {
   return winston.createLogger({
     level,
     silent,
     format: winston.format.combine(addRequestId(), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+    transports: [stream ? new winston.transports.Stream({ stream }) : new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
   });
 }

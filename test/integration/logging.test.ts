@@ -1,0 +1,44 @@
+// Structured logs: one JSON line per request with its request id; no patient data above debug.
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHub, type Hub } from '../../server/src/app.js';
+import { createLogger } from '../../server/src/audit/logger.js';
+import { loadConfig } from '../../server/src/config/config.js';
+
+describe('request logging', () => {
+  let hub: Hub;
+  let base: string;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    const config = { ...loadConfig({ port: 0 }, {}), dataDir: 'memory://' };
+    hub = await createHub(config, { logger: createLogger('info', false, stream) });
+    base = `${(await hub.listen()).url}/fhir`;
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('writes one JSON line per request with the request id, and no names or identifiers', async () => {
+    const created = await fetch(`${base}/Patient`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', 'x-request-id': 'trace-123' },
+      body: JSON.stringify({ resourceType: 'Patient', name: [{ family: '欧阳', given: ['娜娜'] }], identifier: [{ system: 'urn:suhe:mrn', value: 'MRN-SECRET-42' }] }),
+    });
+    expect(created.headers.get('x-request-id')).toBe('trace-123');
+    await fetch(`${base}/Patient?family=欧阳&identifier=MRN-SECRET-42`);
+    await fetch(`${base}/Patient?birthdate=not-a-date`);
+    await new Promise((r) => setTimeout(r, 50));
+
+    const entries = lines.map((line) => JSON.parse(line));
+    const requests = entries.filter((e) => e.message === 'request');
+    expect(requests).toHaveLength(3);
+    expect(requests[0]).toMatchObject({ requestId: 'trace-123', method: 'POST', path: '/fhir/Patient', status: 201, level: 'info' });
+    expect(requests[1].requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requests[2].status).toBe(400);
+    const everything = lines.join('\n');
+    for (const secret of ['欧阳', '娜娜', 'MRN-SECRET-42', encodeURIComponent('欧阳'), 'not-a-date']) expect(everything).not.toContain(secret);
+  });
+});
