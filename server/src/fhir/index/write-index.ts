@@ -28,12 +28,18 @@ export interface VersionWrite {
 }
 
 /**
- * Writes any number of versions in ONE statement of fixed text: the versions and every index
- * row travel as unnest arrays. Fixed text lets PostgreSQL keep it prepared (no parse or plan per
- * write), and a transaction Bundle's hundreds of resources cost one round trip instead of one each.
+ * Writes any number of versions in ONE statement: the versions and every index row travel as
+ * unnest arrays. The text depends only on the statement's shape (are there updates, inserts, rows
+ * for each index table?), so the few shapes in use stay prepared in PostgreSQL (no parse or plan
+ * per write), and a transaction Bundle's hundreds of resources cost one round trip, not one each.
  */
 export async function writeVersions(tx: SqlExecutor, writes: VersionWrite[]): Promise<void> {
   if (writes.length === 0) return;
+  const shape: Shape = {
+    updates: writes.some((w) => w.exists),
+    inserts: writes.some((w) => !w.exists),
+    tables: INDEX_TABLES.filter((table) => writes.some((w) => w.rows[table].length > 0)),
+  };
   const values: unknown[] = [
     writes.map((w) => w.type),
     writes.map((w) => w.id),
@@ -44,36 +50,58 @@ export async function writeVersions(tx: SqlExecutor, writes: VersionWrite[]): Pr
     writes.map((w) => w.content),
     writes.map((w) => w.exists),
   ];
-  for (const table of INDEX_TABLES) {
+  for (const table of shape.tables) {
     const owners = writes.flatMap((w) => (w.rows[table] as unknown[][]).map(() => w));
     const rows = writes.flatMap((w) => w.rows[table] as unknown[][]);
     values.push(owners.map((w) => w.type), owners.map((w) => w.id));
     COLUMNS[table].names.forEach((_, col) => values.push(rows.map((row) => row[col])));
   }
-  await tx.query(WRITE_VERSIONS_SQL, values, { name: 'suhe_write_versions_v1' });
+  const key = shapeKey(shape);
+  let sql = statements.get(key);
+  if (!sql) statements.set(key, (sql = buildStatement(shape)));
+  await tx.query(sql, values, { name: `suhe_write_${key}` });
 }
 
 export function writeVersion(tx: SqlExecutor, write: VersionWrite): Promise<void> {
   return writeVersions(tx, [write]);
 }
 
-const WRITE_VERSIONS_SQL = (() => {
+interface Shape {
+  updates: boolean;
+  inserts: boolean;
+  tables: IndexTable[];
+}
+
+/** At most 2 × 2 × 2^7 shapes; in practice a handful (create, update, delete). */
+const statements = new Map<string, string>();
+
+function shapeKey(shape: Shape): string {
+  return `${shape.updates ? 'u' : ''}${shape.inserts ? 'i' : ''}_${INDEX_TABLES.map((t) => (shape.tables.includes(t) ? '1' : '0')).join('')}`;
+}
+
+function buildStatement(shape: Shape): string {
+  const ctes = [
+    `w as (select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::boolean[], $6::text[], $7::jsonb[], $8::boolean[])
+      as w(type, id, version_id, last_updated, deleted, method, content, existed))`,
+  ];
+  if (shape.updates) {
+    ctes.push(`updated as (update resource r set version_id = w.version_id, last_updated = w.last_updated, deleted = w.deleted,
+      content = w.content from w where w.existed and r.type = w.type and r.id = w.id)`);
+    for (const table of INDEX_TABLES) {
+      ctes.push(`drop_${table} as (delete from idx_${table} i using w where w.existed and i.res_type = w.type and i.res_id = w.id)`);
+    }
+  }
+  if (shape.inserts) {
+    ctes.push(`inserted as (insert into resource (type, id, version_id, last_updated, deleted, content)
+      select type, id, version_id, last_updated, deleted, content from w where not w.existed)`);
+  }
+  ctes.push(`history as (insert into resource_history (type, id, version_id, last_updated, deleted, method, content)
+    select type, id, version_id, last_updated, deleted, method, content from w)`);
   let n = 8;
-  const indexCtes = INDEX_TABLES.map((table) => {
+  for (const table of shape.tables) {
     const { names, types } = COLUMNS[table];
     const arrays = [`$${++n}::text[]`, `$${++n}::text[]`, ...types.map((t) => `$${++n}::${t}[]`)];
-    return `drop_${table} as (delete from idx_${table} i using w where w.existed and i.res_type = w.type and i.res_id = w.id),
-  add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')}) select * from unnest(${arrays.join(', ')}))`;
-  });
-  return `with w as (
-    select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::boolean[], $6::text[], $7::jsonb[], $8::boolean[])
-      as w(type, id, version_id, last_updated, deleted, method, content, existed)),
-  updated as (update resource r set version_id = w.version_id, last_updated = w.last_updated, deleted = w.deleted, content = w.content
-    from w where w.existed and r.type = w.type and r.id = w.id),
-  inserted as (insert into resource (type, id, version_id, last_updated, deleted, content)
-    select type, id, version_id, last_updated, deleted, content from w where not w.existed),
-  history as (insert into resource_history (type, id, version_id, last_updated, deleted, method, content)
-    select type, id, version_id, last_updated, deleted, method, content from w),
-  ${indexCtes.join(',\n  ')}
-select 1`;
-})();
+    ctes.push(`add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')}) select * from unnest(${arrays.join(', ')}))`);
+  }
+  return `with ${ctes.join(',\n  ')}\nselect 1`;
+}
