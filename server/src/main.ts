@@ -41,16 +41,16 @@ async function serve(args: ParsedArgs): Promise<void> {
   const hub = await createHub(config, { onProgress: say });
   const { url } = await hub.listen();
   if (config.demo) await loadDemoIfEmpty(hub, `${config.publicBaseUrl ?? url + '/fhir'}`, say);
-  say(`Suhe is ready.
-  FHIR API          ${url}/fhir
-  Capabilities      ${url}/fhir/metadata
-  Patients          ${url}/fhir/Patient
-  Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   if (!config.databaseUrl) {
     say('  Durability: each commit reaches the files before it is acknowledged, so a killed hub loses nothing; but PGlite');
     say('  runs with fsync off: a power failure or OS crash can lose recent commits and may corrupt the database.');
     say('  Use --database postgres://... for production.');
   }
+  say(`Suhe is ready.
+  FHIR API          ${url}/fhir
+  Capabilities      ${url}/fhir/metadata
+  Patients          ${url}/fhir/Patient
+  Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   const stop = async (signal: string) => {
     say(`${signal}: shutting down...`);
     await hub.close();

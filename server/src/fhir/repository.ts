@@ -136,6 +136,7 @@ export class FhirRepository {
     const rows = await (await this.reader()).query<{ content: string; deleted: boolean; version_id: number; last_updated: string }>(
       "select content::text as content, deleted, version_id, content->'meta'->>'lastUpdated' as last_updated from resource where type = $1 and id = $2",
       [type, id],
+      { name: 'suhe_read_current' },
     );
     if (rows.length === 0) throw new NotFound(`${type}/${id} not found`);
     if (rows[0].deleted) throw new Gone(`${type}/${id} was deleted (version ${rows[0].version_id})`);
@@ -148,6 +149,7 @@ export class FhirRepository {
     const rows = await (await this.reader()).query<{ content: Resource; deleted: boolean }>(
       'select content, deleted from resource_history where type = $1 and id = $2 and version_id = $3',
       [type, id, Number(versionId)],
+      { name: 'suhe_read_version' },
     );
     if (rows.length === 0) throw new NotFound(`${type}/${id}/_history/${versionId} not found`);
     if (rows[0].deleted) throw new Gone(`${type}/${id} version ${versionId} is a deletion`);
@@ -264,6 +266,7 @@ export class FhirRepository {
     const rows = await (await this.reader()).query<{ version_id: number; deleted: boolean }>(
       'select version_id, deleted from resource where type = $1 and id = $2 for update',
       [type, id],
+      { name: 'suhe_lock_current' },
     );
     return rows.length ? { versionId: Number(rows[0].version_id), deleted: rows[0].deleted } : undefined;
   }
