@@ -62,10 +62,6 @@ export async function writeVersions(tx: SqlExecutor, writes: VersionWrite[]): Pr
   await tx.query(sql, values, { name: `suhe_write_${key}` });
 }
 
-export function writeVersion(tx: SqlExecutor, write: VersionWrite): Promise<void> {
-  return writeVersions(tx, [write]);
-}
-
 interface Shape {
   updates: boolean;
   inserts: boolean;
