@@ -1,10 +1,12 @@
-// Validates every write against the base R4 schema and, when a resource claims one of the
-// project's profiles in meta.profile, against that profile too. Extra rules that FHIRPath cannot
+// Validates every write against the base R4 definitions (validator/base-validator.ts, compiled
+// per type for speed) and, when a resource claims one of the project's profiles in meta.profile,
+// against that profile too (@medplum/core's validator, which handles slicing). Extra rules that FHIRPath cannot
 // say well (the resident ID check character, ID-01) hook in per profile.
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Patient, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { Invalid } from './errors.js';
 import { checkResidentIdAgainstPatient } from './identity/resident-id.js';
+import { validateBase } from './validator/base-validator.js';
 import type { ResourceValidator } from './repository.js';
 
 export const CN_PATIENT_PROFILE = 'http://suhe.example.cn/fhir/StructureDefinition/cn-patient';
@@ -46,7 +48,7 @@ export class R4Validator implements ResourceValidator {
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'The body is not a FHIR resource (expected a JSON object)' }];
     }
-    const issues = runValidation(() => validateResource(resource));
+    const issues = validateBase(resource);
     for (const url of resource.meta?.profile ?? []) {
       const profile = this.profiles.get(url.split('|')[0]);
       if (!profile) continue; // profiles we do not hold are not enforced (as the spec allows)
