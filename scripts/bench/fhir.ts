@@ -2,10 +2,10 @@
 //
 // Starts the real hub (createHub) on 127.0.0.1 in a child process, on a fresh PostgreSQL database
 // (created here and dropped at the end) or, with --pglite, on in-memory PGlite, and drives it over
-// HTTP with fetch (undici keeps connections alive). Each number is printed beside a baseline
+// HTTP with node:http on a keep-alive agent (load.ts). Each number is printed beside a baseline
 // measured in the same run:
 //   - create / read / search latency  vs. a trivial node:http server answering 'ok' (same client
-//     concurrency, also in a child process): the cost of HTTP + fetch on this machine;
+//     concurrency, also in a child process): the cost of HTTP itself on this machine;
 //   - create / bundle ingest          vs. raw multi-row INSERTs of the same JSON rows into a plain
 //     table with one jsonb column (pg directly; PGlite directly with --pglite): the database floor.
 // The table also goes into docs/PERFORMANCE.md, in this backend's section (the rest is kept).
@@ -345,8 +345,8 @@ async function main(): Promise<void> {
   const create = async (n: number) => {
     const body = createBody(patients, n);
     const res = await http(`${base}/Patient`, { method: 'POST', headers: JSON_HEADERS, body }, [201]);
-    const m = /\/Patient\/([^/]+)\/_history\//.exec(res.headers.get('location') ?? '');
-    if (!m) throw new Error(`201 without a Location naming the Patient: ${res.headers.get('location')}`);
+    const m = /\/Patient\/([^/]+)\/_history\//.exec(String(res.headers.location ?? ''));
+    if (!m) throw new Error(`201 without a Location naming the Patient: ${res.headers.location}`);
     ids.push(m[1]);
     createdBodies.push(body);
   };
@@ -479,7 +479,7 @@ async function main(): Promise<void> {
     `- Node ${process.version}; load average ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on the machine makes numbers noisy)`,
     `- Database: ${facts}`,
     `- Hub: the real \`createHub\` in a child process on 127.0.0.1, log level ${args['log-level']} (request lines to /dev/null); ` +
-      'load from the parent process over `fetch` (keep-alive). Baselines run in the same way, in the same run.',
+      'load from the parent process over node:http (keep-alive agent). Baselines run in the same way, in the same run.',
     `- Counts: ${counts}.`,
     ...(failures.length ? [`- Failed requests: ${failures.map((f) => `${f.name}: ${f.errors} (${f.firstError})`).join('; ')}`] : []),
     ...(firstBundleError ? [`- First failed bundle: ${firstBundleError}`] : []),
