@@ -17,7 +17,7 @@ export async function migrate(db: Database, onProgress: (line: string) => void =
     for (const migration of all) {
       if (done.has(migration.version)) continue;
       onProgress(`Applying migration ${migration.version}: ${migration.name}`);
-      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      for (const statement of migration.statements ?? splitStatements(migration.sql ?? '')) await tx.query(statement);
       await tx.query('insert into schema_migration (version, name) values ($1, $2)', [migration.version, migration.name]);
       applied++;
     }

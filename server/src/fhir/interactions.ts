@@ -2,10 +2,15 @@
 // describe a request as an Interaction and get an InteractionResult back, so a transaction entry
 // behaves exactly like the same request sent on its own.
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AccessControl } from './access/access-control.js';
+import type { AuditTrail } from './access/audit-trail.js';
+import type { PatientCompartment } from './access/compartment.js';
+import { allow, audit, auditedWrite, currentVersion, requireUnrestricted, restrictSearch, visiblePatientsOf } from './access/enforce.js';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
 import { Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
 import { historyBundle, searchsetBundle } from './search/bundle.js';
+import type { SearchRequest } from './search/model.js';
 import { parseSearchRequest, type SearchLimits } from './search/parse.js';
 import type { R4Validator } from './validation.js';
 
@@ -38,13 +43,24 @@ export interface InteractionContext {
   base: string;
   limits: SearchLimits;
   validator: R4Validator;
+  /** What the caller may do (server/src/auth/ decides; FULL_ACCESS for in-process callers). */
+  access: AccessControl;
+  compartment: PatientCompartment;
+  /** Where accesses are recorded; absent only for in-process bulk work that audits itself. */
+  audit?: AuditTrail;
 }
+
+// AuditEvents are written by the hub alone; through the API they are read-only (append-only store).
+const READ_ONLY_TYPES = new Set(['AuditEvent']);
 
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {
   const [type, id, sub, vid, ...rest] = req.path;
   if (rest.length > 0) throw new NotFound(`No such path: /${req.path.join('/')}`);
   if (type === '_history' && req.path.length === 1 && req.method === 'GET') return history(ctx, req, {});
   if (!type || !ctx.repo.registry.isResourceType(type)) throw new NotFound(`Unknown resource type '${type ?? ''}'`);
+  if (READ_ONLY_TYPES.has(type) && req.method !== 'GET' && !(req.method === 'POST' && (id === '_search' || id?.startsWith('$')))) {
+    throw new MethodNotAllowed(`${type} resources are written by the hub itself and cannot be changed through the API`);
+  }
 
   if (id === undefined) return typeLevel(ctx, req, type);
   if (id === '_history' && req.path.length === 2 && req.method === 'GET') return history(ctx, req, { type });
@@ -52,25 +68,41 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
   if (id.startsWith('$')) return operation(ctx, req, type, id);
   if (sub === '_history' && req.method === 'GET') {
     if (vid === undefined) return history(ctx, req, { type, id });
-    return ok(await ctx.repo.vread(type, id, vid));
+    const patients = await visiblePatientsOf(ctx, 'vread', type, id);
+    const resource = await ctx.repo.vread(type, id, vid);
+    audit(ctx, { kind: 'vread', type, id, versionId: vid, outcome: 'success', patients });
+    return ok(resource);
   }
   if (sub !== undefined) throw new NotFound(`No such path: /${req.path.join('/')}`);
 
   switch (req.method) {
-    case 'GET':
-      if (req.acceptsJson) return { status: 200, stored: await ctx.repo.readJson(type, id) };
-      return ok(await ctx.repo.read(type, id));
+    case 'GET': {
+      const patients = await visiblePatientsOf(ctx, 'read', type, id);
+      const result: InteractionResult = req.acceptsJson ? { status: 200, stored: await ctx.repo.readJson(type, id) } : ok(await ctx.repo.read(type, id));
+      audit(ctx, { kind: 'read', type, id, outcome: 'success', patients });
+      return result;
+    }
     case 'PUT': {
       const resource = expectResource(req.body, type);
       if (resource.id !== id) throw new Invalid(`The resource id '${resource.id ?? ''}' must match the URL id '${id}'`, [`${type}.id`]);
-      const { resource: stored, created } = await ctx.repo.update(resource, { ifMatch: req.ifMatch });
-      return written(created ? 201 : 200, stored);
+      return auditedWrite(ctx, 'update', type, async (repo) => {
+        const before = await currentVersion(ctx, repo, type, id);
+        const { resource: stored, created } = await repo.update(resource, { ifMatch: req.ifMatch });
+        return { result: written(created ? 201 : 200, stored), stored, ...before };
+      });
     }
     case 'PATCH':
-      return written(200, await ctx.repo.patch(type, id, req.body, { ifMatch: req.ifMatch }));
+      return auditedWrite(ctx, 'patch', type, async (repo) => {
+        const before = await currentVersion(ctx, repo, type, id);
+        const stored = await repo.patch(type, id, req.body, { ifMatch: req.ifMatch });
+        return { result: written(200, stored), stored, ...before };
+      });
     case 'DELETE':
-      await ctx.repo.delete(type, id, { ifMatch: req.ifMatch });
-      return { status: 204 };
+      return auditedWrite(ctx, 'delete', type, async (repo) => {
+        const before = await currentVersion(ctx, repo, type, id);
+        await repo.delete(type, id, { ifMatch: req.ifMatch });
+        return { result: { status: 204 }, id, ...before };
+      });
     default:
       throw new MethodNotAllowed(`${req.method} is not allowed on ${type}/${id}`);
   }
@@ -78,47 +110,60 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
 
 async function typeLevel(ctx: InteractionContext, req: Interaction, type: string): Promise<InteractionResult> {
   const condition = new URLSearchParams(req.query).toString();
+  const restrict = (request: SearchRequest) => restrictSearch(ctx, request);
   switch (req.method) {
     case 'GET':
       return search(ctx, req, type);
     case 'POST': {
-      const resource = expectResource(req.body, type);
-      if (req.ifNoneExist) {
-        const { resource: stored, created } = await conditionalCreate(ctx.repo, stripId(resource), req.ifNoneExist);
-        return created ? written(201, stored) : { status: 200, resource: stored };
-      }
-      return written(201, await ctx.repo.create(stripId(resource)));
+      const resource = stripId(expectResource(req.body, type));
+      return auditedWrite(ctx, 'create', type, async (repo) => {
+        if (!req.ifNoneExist) {
+          const stored = await repo.create(resource);
+          return { result: written(201, stored), stored };
+        }
+        const { resource: stored, created } = await conditionalCreate(repo, resource, req.ifNoneExist, restrict);
+        return { result: created ? written(201, stored) : { status: 200, resource: stored }, stored };
+      });
     }
     case 'PUT': {
       // Conditional update: no match creates, one match updates it, several → 412.
       const resource = expectResource(req.body, type);
-      return ctx.repo.transaction(async (repo) => {
+      return auditedWrite(ctx, 'update', type, async (repo) => {
         await repo.lock(`${type}?${condition}`);
-        const match = await findSingleMatch(repo, type, condition);
-        if (!match) return written(201, await repo.create(stripId(resource)));
+        const match = await findSingleMatch(repo, type, condition, restrict);
+        if (!match) {
+          const stored = await repo.create(stripId(resource));
+          return { result: written(201, stored), stored };
+        }
         if (resource.id && resource.id !== match.id) throw new Invalid(`The resource id '${resource.id}' differs from the matched ${type}/${match.id}`);
         const { resource: stored } = await repo.update({ ...resource, id: match.id }, { ifMatch: req.ifMatch });
-        return written(200, stored);
+        return { result: written(200, stored), stored, previous: match, previousPatients: ctx.compartment.patientsOf(match) };
       });
     }
     case 'PATCH':
-      return ctx.repo.transaction(async (repo) => {
-        const match = await findSingleMatch(repo, type, condition);
+      return auditedWrite(ctx, 'patch', type, async (repo) => {
+        const match = await findSingleMatch(repo, type, condition, restrict);
         if (!match) throw new NotFound(`No ${type} matches ${condition}`);
-        return written(200, await repo.patch(type, match.id!, req.body, { ifMatch: req.ifMatch }));
+        const stored = await repo.patch(type, match.id!, req.body, { ifMatch: req.ifMatch });
+        return { result: written(200, stored), stored, previous: match, previousPatients: ctx.compartment.patientsOf(match) };
       });
     case 'DELETE':
-      return ctx.repo.transaction(async (repo) => {
-        const match = await findSingleMatch(repo, type, condition);
+      return auditedWrite(ctx, 'delete', type, async (repo) => {
+        const match = await findSingleMatch(repo, type, condition, restrict);
         if (match) await repo.delete(type, match.id!);
-        return { status: 204 };
+        return { result: { status: 204 }, id: match?.id, previous: match, previousPatients: match ? ctx.compartment.patientsOf(match) : [] };
       });
   }
 }
 
 async function search(ctx: InteractionContext, req: Interaction, type: string): Promise<InteractionResult> {
+  allow(ctx, 'search-type', type);
   const request = parseSearchRequest(type, req.query, ctx.repo.registry, ctx.limits, req.lenient);
+  await restrictSearch(ctx, request);
   const result = await ctx.repo.search(request);
+  const patients = new Set<string>();
+  if (ctx.audit && ctx.compartment.includes(type)) for (const r of result.resources) for (const p of ctx.compartment.patientsOf(r)) patients.add(p);
+  audit(ctx, { kind: 'search-type', type, outcome: 'success', patients: [...patients], query: new URLSearchParams(req.query).toString() });
   return { status: 200, resource: searchsetBundle(ctx.base, type, request, result) };
 }
 
@@ -131,14 +176,23 @@ async function history(ctx: InteractionContext, req: Interaction, target: { type
   const cursor = params.get('_cursor');
   if (cursor !== undefined && !/^\d+$/.test(cursor)) throw new Invalid('_cursor is not valid: follow the Bundle links unchanged', ['_cursor']);
   const count = Math.min(countText !== undefined ? Number(countText) : ctx.limits.defaultCount, ctx.limits.maxCount);
-  if (target.type && target.id) await ctx.repo.read(target.type, target.id).catch((err) => { if (err instanceof NotFound) throw err; });
+  let patients: string[] = [];
+  if (target.type && target.id) {
+    patients = await visiblePatientsOf(ctx, 'history-instance', target.type, target.id);
+    await ctx.repo.read(target.type, target.id).catch((err) => { if (err instanceof NotFound) throw err; });
+  } else {
+    await requireUnrestricted(ctx, target.type ? 'history-type' : 'history-system', target.type);
+  }
   const result = await ctx.repo.history({ ...target, since, count, cursor });
+  const kind = target.id ? 'history-instance' : target.type ? 'history-type' : 'history-system';
+  audit(ctx, { kind, type: target.type, id: target.id, outcome: 'success', patients });
   const path = [target.type, target.id, '_history'].filter(Boolean).join('/');
   return { status: 200, resource: historyBundle(ctx.base, path, req.query, result, cursor) };
 }
 
 async function operation(ctx: InteractionContext, req: Interaction, type: string, name: string): Promise<InteractionResult> {
   if (name === '$validate' && req.method === 'POST') {
+    allow(ctx, 'operation', type);
     let resource = req.body as Resource | Bundle;
     // $validate takes the resource directly or as Parameters.parameter[name=resource].
     if ((resource as { resourceType?: string })?.resourceType === 'Parameters') {

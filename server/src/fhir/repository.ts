@@ -143,6 +143,25 @@ export class FhirRepository {
     return { json: rows[0].content, versionId: String(rows[0].version_id), lastUpdated: rows[0].last_updated };
   }
 
+  /**
+   * The patients whose compartment holds the current version of type/id, from its reference index
+   * (`params` are the compartment's search parameters for the type). A Patient is in its own.
+   */
+  async compartmentPatients(type: string, id: string, params: readonly string[]): Promise<string[]> {
+    const rows = await (await this.reader()).query<{ target_id: string }>(
+      `select distinct target_id from idx_reference
+        where res_type = $1 and res_id = $2 and param = any($3::text[]) and target_type = 'Patient' and target_id is not null`,
+      [type, id, params],
+      { name: 'suhe_compartment_patients' },
+    );
+    const ids = rows.map((r) => r.target_id);
+    if (type === 'Patient' && !ids.includes(id)) {
+      const exists = await (await this.reader()).query('select 1 from resource where type = $1 and id = $2 and not deleted', [type, id], { name: 'suhe_exists' });
+      if (exists.length) ids.push(id);
+    }
+    return ids;
+  }
+
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     this.checkType(type);
     if (!/^\d+$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId}'`);

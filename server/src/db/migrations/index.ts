@@ -1,10 +1,14 @@
 import { migration001 } from './001-resources.js';
+import { migration002 } from './002-auth-and-audit.js';
 
 export interface Migration {
   version: number;
   name: string;
-  sql: string;
+  /** DDL without function bodies, split on `;` at line ends ... */
+  sql?: string;
+  /** ... or the statements one by one (needed for plpgsql bodies). */
+  statements?: string[];
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001];
+export const migrations: Migration[] = [migration001, migration002];

@@ -4,7 +4,8 @@
 // any failure rolls everything back. A batch runs each entry on its own and reports each outcome.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { findSingleMatch, parseConditionalUrl } from '../conditional.js';
+import { auditedWrite, restrictSearch } from '../access/enforce.js';
+import { findSingleMatch, parseConditionalUrl, type Restrict } from '../conditional.js';
 import { FhirError, Invalid, PreconditionFailed } from '../errors.js';
 import { executeInteraction, type Interaction, type InteractionContext, type InteractionResult, type Method } from '../interactions.js';
 import type { FhirRepository } from '../repository.js';
@@ -72,7 +73,7 @@ async function runTransaction(ctx: InteractionContext, entries: PlannedEntry[]):
     const idFor = new Map<string, string>(); // fullUrl → Type/id
     for (const entry of entries) await assignTarget(tx, entry, idFor);
 
-    const conditional = conditionalReferenceResolver(repo);
+    const conditional = conditionalReferenceResolver(ctx, repo);
     const resolveReference = async (reference: string): Promise<string | undefined> => {
       if (idFor.has(reference)) return idFor.get(reference);
       if (reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:')) {
@@ -110,14 +111,14 @@ async function assignTarget(ctx: InteractionContext, entry: PlannedEntry, idFor:
   if (method === 'POST' && path.length === 1) {
     if (entry.interaction.ifNoneExist) {
       await ctx.repo.lock(`${type}?${entry.interaction.ifNoneExist}`);
-      entry.existing = await findSingleMatch(ctx.repo, type, entry.interaction.ifNoneExist);
+      entry.existing = await findSingleMatch(ctx.repo, type, entry.interaction.ifNoneExist, restrictFor(ctx));
     }
     entry.assignedId = entry.existing?.id ?? randomUUID();
     target = `${type}/${entry.assignedId}`;
   } else if (method === 'PUT' && path.length === 2) {
     target = `${type}/${path[1]}`;
   } else if (method === 'PUT' && path.length === 1 && query.length) {
-    const match = await findSingleMatch(ctx.repo, type, new URLSearchParams(query).toString());
+    const match = await findSingleMatch(ctx.repo, type, new URLSearchParams(query).toString(), restrictFor(ctx));
     entry.interaction.path = [type, match?.id ?? randomUUID()];
     target = `${type}/${entry.interaction.path[1]}`;
     if (entry.interaction.body && typeof entry.interaction.body === 'object') (entry.interaction.body as Resource).id = entry.interaction.path[1];
@@ -125,14 +126,19 @@ async function assignTarget(ctx: InteractionContext, entry: PlannedEntry, idFor:
   if (target && entry.fullUrl) idFor.set(entry.fullUrl, target);
 }
 
+/** Conditional matches see only what the caller may see. */
+function restrictFor(ctx: InteractionContext): Restrict {
+  return (request) => restrictSearch(ctx, request);
+}
+
 /** Resolves `Type?query` references to the single match (cached per reference); others stay. */
-function conditionalReferenceResolver(repo: FhirRepository): (reference: string) => Promise<string | undefined> {
+function conditionalReferenceResolver(ctx: InteractionContext, repo: FhirRepository): (reference: string) => Promise<string | undefined> {
   const resolved = new Map<string, string>();
   return async (reference) => {
     const cond = parseConditionalUrl(reference);
     if (!cond) return undefined;
     if (!resolved.has(reference)) {
-      const match = await findSingleMatch(repo, cond.type, cond.query);
+      const match = await findSingleMatch(repo, cond.type, cond.query, restrictFor(ctx));
       if (!match) throw new PreconditionFailed(`Conditional reference '${reference}' matches no resource`);
       resolved.set(reference, `${cond.type}/${match.id}`);
     }
@@ -147,8 +153,11 @@ async function runPlanned(ctx: InteractionContext, entry: PlannedEntry): Promise
     if (!body || typeof body !== 'object' || body.resourceType !== entry.interaction.path[0]) {
       throw new Invalid(`Expected a ${entry.interaction.path[0]} resource`);
     }
-    const created = await ctx.repo.create({ ...body, id: undefined } as Resource, entry.assignedId);
-    return { status: 201, resource: created, location: `${created.resourceType}/${created.id}/_history/${created.meta?.versionId}` };
+    const assignedId = entry.assignedId;
+    return auditedWrite(ctx, 'create', body.resourceType, async (repo) => {
+      const created = await repo.create({ ...body, id: undefined } as Resource, assignedId);
+      return { result: { status: 201, resource: created, location: `${created.resourceType}/${created.id}/_history/${created.meta?.versionId}` }, stored: created };
+    });
   }
   return executeInteraction(ctx, entry.interaction);
 }
@@ -160,7 +169,7 @@ async function runBatch(ctx: InteractionContext, entries: PlannedEntry[]): Promi
       results.push(
         await ctx.repo.transaction(async (repo) => {
           const tx = { ...ctx, repo };
-          if (entry.interaction.body) await rewriteReferences(entry.interaction.body, conditionalReferenceResolver(repo));
+          if (entry.interaction.body) await rewriteReferences(entry.interaction.body, conditionalReferenceResolver(ctx, repo));
           return executeInteraction(tx, entry.interaction);
         }),
       );

@@ -27,6 +27,8 @@ export interface SearchRequest {
   cursor?: string;
   /** Parameters ignored under `Prefer: handling=lenient`, reported back in the self link. */
   ignored: string[];
+  /** Only resources in the compartments of these patients (access control, not the client). */
+  compartment?: { params: readonly string[]; patients: readonly string[] };
   /** The query as the client sent it, minus paging, to rebuild self/next links. */
   query: [string, string][];
 }

@@ -37,7 +37,18 @@ export interface CompiledSearch {
 export function compileWhere(request: SearchRequest, params: SqlParams): string {
   const conditions = [`r.type = ${params.add(request.resourceType)}`, 'not r.deleted'];
   for (const filter of request.filters) conditions.push(compileFilter(filter, params));
+  if (request.compartment) conditions.push(compartmentCondition(request.resourceType, request.compartment, params));
   return conditions.join('\n  and ');
+}
+
+/** The caller may see only these patients' compartments: a Patient by id (or link), others by reference. */
+function compartmentCondition(type: string, compartment: NonNullable<SearchRequest['compartment']>, params: SqlParams): string {
+  const patients = params.add(compartment.patients);
+  const linked = compartment.params.length
+    ? `exists (select 1 from idx_reference i where i.res_type = r.type and i.res_id = r.id and i.param = any(${params.add(compartment.params)}::text[])
+       and i.target_type = 'Patient' and i.target_id = any(${patients}::text[]))`
+    : 'false';
+  return type === 'Patient' ? `(r.id = any(${patients}::text[]) or ${linked})` : linked;
 }
 
 function compileFilter(filter: SearchFilter, params: SqlParams): string {

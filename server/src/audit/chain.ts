@@ -1,0 +1,165 @@
+// A tamper-evident hash chain over the audit trail. Each row commits to the resource's content
+// (contentHash), its place in the sequence (position) and the previous row (prevHash), so editing
+// an AuditEvent, editing a row, removing a row or swapping rows is found by re-walking the chain.
+// Pure functions only: storing rows and reading resources is the caller's business.
+//
+// The chain assumes the resources it covers are never updated (AuditEvents are append-only), so
+// a resource's current content must still hash to what was recorded when it was written.
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical JSON: object keys sorted (by UTF-16 code units, as in RFC 8785), no whitespace,
+ * strings escaped as JSON.stringify does. It follows JSON.stringify in what it keeps: undefined,
+ * functions and symbols are dropped from objects (null in arrays), toJSON() is honoured. Unlike
+ * JSON.stringify it refuses NaN/Infinity, which would otherwise silently become null.
+ */
+export function canonicalJson(value: unknown): string {
+  const out = write(value, new Set());
+  if (out === undefined) throw new TypeError('canonicalJson: value has no JSON representation');
+  return out;
+}
+
+function write(value: unknown, seen: Set<object>): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a JSON number`);
+      return JSON.stringify(value);
+    case 'bigint':
+      throw new TypeError('canonicalJson: bigint has no JSON representation');
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return 'null';
+  const obj = value as object;
+  if (seen.has(obj)) throw new TypeError('canonicalJson: circular structure');
+  seen.add(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = `[${obj.map((v) => write(v, seen) ?? 'null').join(',')}]`;
+  } else {
+    const parts: string[] = [];
+    for (const key of Object.keys(obj).sort()) {
+      const v = write((obj as Record<string, unknown>)[key], seen);
+      if (v !== undefined) parts.push(`${JSON.stringify(key)}:${v}`);
+    }
+    out = `{${parts.join(',')}}`;
+  }
+  seen.delete(obj);
+  return out;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * SHA-256 (hex) of a resource's canonical JSON, leaving out meta.versionId and meta.lastUpdated:
+ * the store assigns those after the hash is taken, so the hash must not depend on them. A meta
+ * left empty is dropped too, so "no meta" and "meta with only those two" hash alike.
+ * A string is taken as JSON text (e.g. a column read back unparsed).
+ */
+export function contentHash(resourceJson: unknown): string {
+  const value: unknown = typeof resourceJson === 'string' ? JSON.parse(resourceJson) : resourceJson;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return sha256(canonicalJson(value));
+  const { meta, ...rest } = value as Record<string, unknown>;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return sha256(canonicalJson(value));
+  const keptMeta: Record<string, unknown> = { ...(meta as Record<string, unknown>) };
+  delete keptMeta.versionId;
+  delete keptMeta.lastUpdated;
+  const kept = Object.values(keptMeta).some((v) => v !== undefined) ? { ...rest, meta: keptMeta } : rest;
+  return sha256(canonicalJson(kept));
+}
+
+export const GENESIS_HASH: string = '0'.repeat(64);
+
+const HEX64 = /^[0-9a-f]{64}$/;
+// Domain separation: a link hash can never collide with some other sha256 use in the system.
+const LINK_TAG = 'suhe-audit-chain-v1';
+
+/**
+ * SHA-256 (hex) of one chain link. The fields are encoded as a JSON array, which is unambiguous
+ * (no choice of ids can make two different field tuples encode alike), after a version tag.
+ */
+export function linkHash(prevHash: string, position: number, resourceId: string, contentHash: string): string {
+  if (!HEX64.test(prevHash)) throw new TypeError('linkHash: prevHash must be 64 lowercase hex digits');
+  if (!HEX64.test(contentHash)) throw new TypeError('linkHash: contentHash must be 64 lowercase hex digits');
+  if (!Number.isSafeInteger(position) || position < 0) throw new TypeError('linkHash: position must be a non-negative integer');
+  return sha256(`${LINK_TAG}\n${JSON.stringify([prevHash, position, resourceId, contentHash])}`);
+}
+
+export interface ChainRow {
+  position: number;
+  resourceId: string;
+  contentHash: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainProblem {
+  position: number;
+  resourceId: string;
+  problem: 'content-changed' | 'link-broken' | 'missing-row' | 'resource-missing';
+  detail: string;
+}
+
+/**
+ * Checks rows in position order (positions must be consecutive from `startPosition`, starting at
+ * `startHash`); `currentContentHash(id)` gives the hash of the stored resource now (undefined if
+ * gone). Returns the FIRST problem or undefined.
+ *
+ * Per row, the link is checked before the content: a row whose own fields were edited is
+ * 'link-broken' there, while a resource edited behind an intact row is 'content-changed'.
+ * Rows removed from the end cannot be seen from the rows alone: compare the last position with
+ * the expected head separately.
+ */
+export function verifyChain(
+  rows: Iterable<ChainRow>,
+  startPosition: number,
+  startHash: string,
+  currentContentHash: (resourceId: string) => string | undefined,
+): ChainProblem | undefined {
+  let expected = startPosition;
+  let prev = startHash;
+  for (const row of rows) {
+    const at = (problem: ChainProblem['problem'], detail: string, position = row.position): ChainProblem => ({
+      position,
+      resourceId: row.resourceId,
+      problem,
+      detail,
+    });
+    if (row.position > expected) {
+      return { position: expected, resourceId: '', problem: 'missing-row', detail: `no row at position ${expected}; the next row is at ${row.position}` };
+    }
+    if (row.position < expected) {
+      return at('link-broken', `row at position ${row.position} comes after position ${expected - 1} (duplicate or out of order)`);
+    }
+    if (row.prevHash !== prev) {
+      return at('link-broken', `prevHash ${row.prevHash} does not match the hash of the row before (${prev})`);
+    }
+    let recomputed: string | undefined;
+    try {
+      recomputed = linkHash(row.prevHash, row.position, row.resourceId, row.contentHash);
+    } catch {
+      recomputed = undefined; // a malformed field: reported as a broken link below
+    }
+    if (recomputed !== row.hash) {
+      return at('link-broken', 'the row hash does not match its fields (position, resourceId or contentHash was edited)');
+    }
+    const current = currentContentHash(row.resourceId);
+    if (current === undefined) return at('resource-missing', `resource ${row.resourceId} is no longer stored`);
+    if (current !== row.contentHash) {
+      return at('content-changed', `resource ${row.resourceId} now hashes to ${current}, recorded ${row.contentHash}`);
+    }
+    prev = row.hash;
+    expected++;
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+// The port through which the FHIR layer asks "may this caller do this?". The FHIR layer knows
+// interactions, resources and compartments; who the caller is, what their token allows and which
+// patients they care for is decided above it (server/src/auth/), which implements this interface
+// per request. In-process callers (import, demo loader) use FULL_ACCESS.
+import type { Resource } from '@medplum/fhirtypes';
+
+export type AccessKind =
+  | 'read'
+  | 'vread'
+  | 'history-instance'
+  | 'search-type'
+  | 'history-type'
+  | 'search-system'
+  | 'history-system'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'operation';
+
+/** Who is acting, as the audit trail records it (never a token or a secret). */
+export interface Actor {
+  clientId?: string;
+  /** e.g. Practitioner/12 or Patient/7 */
+  user?: string;
+  role?: string;
+  tokenId?: string;
+  address?: string;
+  /** Break-the-glass or another declared purpose, with the reason given. */
+  purpose?: { code: string; reason?: string };
+}
+
+export interface AccessControl {
+  readonly actor: Actor;
+  /** Throws Forbidden when the caller may not do `kind` on `type` at all (scopes, role). */
+  check(kind: AccessKind, type: string | undefined): void;
+  /**
+   * The patients whose compartments the caller may read, or 'all'. Resources outside the Patient
+   * compartment (Organization, Practitioner, ...) are governed by check() alone.
+   */
+  visiblePatients(): Promise<readonly string[] | 'all'>;
+  /**
+   * Throws Forbidden when the caller may not store `next` (create/update/patch) or remove
+   * `previous` (update/patch/delete). `patients` are the compartments each touches.
+   */
+  checkWrite(kind: 'create' | 'update' | 'patch' | 'delete', write: WriteCheck): Promise<void>;
+}
+
+export interface WriteCheck {
+  type: string;
+  next?: Resource;
+  nextPatients?: string[];
+  previous?: Resource;
+  previousPatients?: string[];
+}
+
+export const FULL_ACCESS: AccessControl = {
+  actor: { clientId: 'suhe-internal' },
+  check: () => undefined,
+  visiblePatients: async () => 'all',
+  checkWrite: async () => undefined,
+};

@@ -1,0 +1,25 @@
+// The port through which the FHIR layer reports what happened, for the audit trail. The layer
+// above (server/src/audit/) turns each record into an IHE BALP AuditEvent and stores it.
+import type { Resource } from '@medplum/fhirtypes';
+import type { AccessKind, Actor } from './access-control.js';
+
+export interface AuditRecord {
+  kind: AccessKind;
+  type?: string;
+  id?: string;
+  versionId?: string;
+  outcome: 'success' | 'denied' | 'failed';
+  /** Why it was denied or failed (no patient data). */
+  detail?: string;
+  /** Ids of the patients whose data was touched. */
+  patients: readonly string[];
+  /** For searches: the query string as received. */
+  query?: string;
+}
+
+export interface AuditTrail {
+  /** Records an access (reads, searches, denials): stored soon after, batched. */
+  record(actor: Actor, record: AuditRecord): void;
+  /** The AuditEvent describing a write, for the caller to store in the write's own transaction. */
+  eventFor(actor: Actor, record: AuditRecord): Resource;
+}

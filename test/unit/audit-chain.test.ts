@@ -1,0 +1,194 @@
+// The audit hash chain: canonical JSON, content hashes that ignore store-assigned meta, and a
+// verifier that names the first tampered row and the kind of tampering.
+import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash, GENESIS_HASH, linkHash, verifyChain, type ChainRow } from '../../server/src/audit/chain.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys recursively, keeps array order, no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, 1, { z: true, y: null }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,1,{"y":null,"z":true}]},"b":1}');
+  });
+
+  it('sorts by UTF-16 code units and keeps unicode as is', () => {
+    expect(canonicalJson({ é: 1, z: 2, Z: 3, 苏: '合肥 ✓', '\u0001': 'a"b\\' })).toBe('{"\\u0001":"a\\"b\\\\","Z":3,"z":2,"é":1,"苏":"合肥 ✓"}');
+    // Same input, any key order: same text.
+    expect(canonicalJson({ z: 2, é: 1 })).toBe(canonicalJson({ é: 1, z: 2 }));
+  });
+
+  it('drops undefined properties like JSON.stringify, honours toJSON', () => {
+    expect(canonicalJson({ a: undefined, b: [undefined, 1], c: new Date(0) })).toBe('{"b":[null,1],"c":"1970-01-01T00:00:00.000Z"}');
+    expect(canonicalJson(-0)).toBe('0');
+    expect(canonicalJson(1e21)).toBe('1e+21');
+  });
+
+  it('throws on non-finite numbers, bigint, cycles and bare undefined', () => {
+    expect(() => canonicalJson({ a: NaN })).toThrow(TypeError);
+    expect(() => canonicalJson([Infinity])).toThrow(TypeError);
+    expect(() => canonicalJson(10n)).toThrow(TypeError);
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect(() => canonicalJson(loop)).toThrow(/circular/);
+    expect(() => canonicalJson(undefined)).toThrow(TypeError);
+    // Shared (non-circular) references are fine.
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});
+
+describe('contentHash', () => {
+  const ev = {
+    resourceType: 'AuditEvent',
+    id: 'a1',
+    meta: { versionId: '1', lastUpdated: '2026-01-01T00:00:00Z', security: [{ code: 'HTEST' }] },
+    recorded: '2026-01-01T00:00:00Z',
+    outcome: '0',
+  };
+
+  it('is the sha256 of the canonical JSON', () => {
+    const plain = { resourceType: 'Basic', id: 'x' };
+    expect(contentHash(plain)).toBe(createHash('sha256').update('{"id":"x","resourceType":"Basic"}').digest('hex'));
+    expect(contentHash(JSON.stringify(plain))).toBe(contentHash(plain));
+  });
+
+  it('ignores meta.versionId and meta.lastUpdated', () => {
+    const h = contentHash(ev);
+    expect(contentHash({ ...ev, meta: { ...ev.meta, versionId: '7', lastUpdated: '2030-01-01T00:00:00Z' } })).toBe(h);
+    expect(contentHash({ ...ev, meta: { security: ev.meta.security } })).toBe(h);
+    // A meta holding only store-assigned fields is the same as no meta.
+    const { meta: _meta, ...bare } = ev;
+    expect(contentHash({ ...bare, meta: { versionId: '1', lastUpdated: 'x' } })).toBe(contentHash(bare));
+  });
+
+  it('changes when anything else changes', () => {
+    const h = contentHash(ev);
+    expect(contentHash({ ...ev, id: 'a2' })).not.toBe(h);
+    expect(contentHash({ ...ev, outcome: '4' })).not.toBe(h);
+    expect(contentHash({ ...ev, meta: { ...ev.meta, security: [{ code: 'X' }] } })).not.toBe(h);
+    expect(contentHash({ ...ev, meta: { ...ev.meta, source: 'elsewhere' } })).not.toBe(h);
+    expect(contentHash({ ...ev, extra: [] })).not.toBe(h);
+  });
+});
+
+describe('linkHash', () => {
+  it('depends on every field and rejects malformed hashes', () => {
+    const c = 'a'.repeat(64);
+    const h = linkHash(GENESIS_HASH, 0, 'r1', c);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(GENESIS_HASH).toBe('0'.repeat(64));
+    expect(linkHash(GENESIS_HASH, 1, 'r1', c)).not.toBe(h);
+    expect(linkHash(GENESIS_HASH, 0, 'r2', c)).not.toBe(h);
+    expect(linkHash(GENESIS_HASH, 0, 'r1', 'b'.repeat(64))).not.toBe(h);
+    expect(linkHash('1'.repeat(64), 0, 'r1', c)).not.toBe(h);
+    expect(() => linkHash('xyz', 0, 'r1', c)).toThrow(TypeError);
+    expect(() => linkHash(GENESIS_HASH, -1, 'r1', c)).toThrow(TypeError);
+    expect(() => linkHash(GENESIS_HASH, 1.5, 'r1', c)).toThrow(TypeError);
+  });
+});
+
+describe('verifyChain', () => {
+  // Five stored AuditEvents and the chain written as each was stored.
+  function build(start = 0, startHash = GENESIS_HASH) {
+    const store = new Map<string, unknown>();
+    const rows: ChainRow[] = [];
+    let prev = startHash;
+    for (let i = 0; i < 5; i++) {
+      const id = `ev${i}`;
+      const resource = { resourceType: 'AuditEvent', id, recorded: `2026-01-0${i + 1}T00:00:00Z`, outcome: '0' };
+      store.set(id, { ...resource, meta: { versionId: String(i + 10), lastUpdated: '2026-02-01T00:00:00Z' } });
+      const c = contentHash(resource);
+      const hash = linkHash(prev, start + i, id, c);
+      rows.push({ position: start + i, resourceId: id, contentHash: c, prevHash: prev, hash });
+      prev = hash;
+    }
+    const current = (id: string): string | undefined => (store.has(id) ? contentHash(store.get(id)) : undefined);
+    return { store, rows, current };
+  }
+
+  it('accepts an intact chain, from genesis or from a checkpoint', () => {
+    const { rows, current } = build();
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toBeUndefined();
+    expect(verifyChain(rows.slice(2), 2, rows[1].hash, current)).toBeUndefined();
+    expect(verifyChain([], 0, GENESIS_HASH, current)).toBeUndefined();
+    const later = build(100, 'f'.repeat(64));
+    expect(verifyChain(later.rows, 100, 'f'.repeat(64), later.current)).toBeUndefined();
+  });
+
+  it('accepts rows from a generator (streaming)', () => {
+    const { rows, current } = build();
+    function* gen() {
+      yield* rows;
+    }
+    expect(verifyChain(gen(), 0, GENESIS_HASH, current)).toBeUndefined();
+  });
+
+  it('catches an edited content hash in a row', () => {
+    const { rows, current } = build();
+    rows[2] = { ...rows[2], contentHash: 'e'.repeat(64) };
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toMatchObject({ position: 2, resourceId: 'ev2', problem: 'link-broken' });
+  });
+
+  it('catches an edited resource', () => {
+    const { rows, current, store } = build();
+    store.set('ev3', { ...(store.get('ev3') as object), outcome: '8' });
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toMatchObject({ position: 3, resourceId: 'ev3', problem: 'content-changed' });
+  });
+
+  it('ignores a new versionId/lastUpdated on a resource', () => {
+    const { rows, current, store } = build();
+    store.set('ev3', { ...(store.get('ev3') as object), meta: { versionId: '99', lastUpdated: '2030-01-01T00:00:00Z' } });
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toBeUndefined();
+  });
+
+  it('catches an edited resource whose row was re-hashed to match', () => {
+    const { rows, current, store } = build();
+    const forged = { resourceType: 'AuditEvent', id: 'ev1', recorded: '2026-01-02T00:00:00Z', outcome: '8' };
+    store.set('ev1', forged);
+    const c = contentHash(forged);
+    rows[1] = { ...rows[1], contentHash: c, hash: linkHash(rows[1].prevHash, 1, 'ev1', c) };
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toMatchObject({ position: 2, problem: 'link-broken' });
+  });
+
+  it('catches a deleted resource', () => {
+    const { rows, current, store } = build();
+    store.delete('ev4');
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toMatchObject({ position: 4, resourceId: 'ev4', problem: 'resource-missing' });
+  });
+
+  it('catches an edited prevHash', () => {
+    const { rows, current } = build();
+    rows[1] = { ...rows[1], prevHash: '1'.repeat(64) };
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)).toMatchObject({ position: 1, resourceId: 'ev1', problem: 'link-broken' });
+    // A wrong starting hash is caught at the first row.
+    expect(verifyChain(build().rows, 0, '2'.repeat(64), current)).toMatchObject({ position: 0, problem: 'link-broken' });
+  });
+
+  it('catches a deleted row, renumbered or not', () => {
+    const { rows, current } = build();
+    const gap = rows.filter((r) => r.position !== 2);
+    expect(verifyChain(gap, 0, GENESIS_HASH, current)).toMatchObject({ position: 2, problem: 'missing-row' });
+    const renumbered = gap.map((r, i) => ({ ...r, position: i }));
+    expect(verifyChain(renumbered, 0, GENESIS_HASH, current)).toMatchObject({ position: 2, resourceId: 'ev3', problem: 'link-broken' });
+  });
+
+  it('catches reordered rows', () => {
+    const { rows, current } = build();
+    // Two rows swapped in place (positions kept, as a query ordered by position returns them).
+    const swapped = [...rows];
+    swapped[1] = { ...rows[3], position: 1 };
+    swapped[3] = { ...rows[1], position: 3 };
+    expect(verifyChain(swapped, 0, GENESIS_HASH, current)).toMatchObject({ position: 1, resourceId: 'ev3', problem: 'link-broken' });
+    // Rows handed over out of position order.
+    const shuffled = [rows[0], rows[2], rows[1], rows[3], rows[4]];
+    expect(verifyChain(shuffled, 0, GENESIS_HASH, current)).toMatchObject({ position: 1, problem: 'missing-row' });
+    // A row repeated.
+    const dup = [rows[0], rows[1], rows[1], rows[2]];
+    expect(verifyChain(dup, 0, GENESIS_HASH, current)).toMatchObject({ position: 1, problem: 'link-broken' });
+  });
+
+  it('reports only the first problem', () => {
+    const { rows, current, store } = build();
+    store.set('ev4', { changed: true });
+    rows[1] = { ...rows[1], prevHash: '1'.repeat(64) };
+    expect(verifyChain(rows, 0, GENESIS_HASH, current)?.position).toBe(1);
+  });
+});
