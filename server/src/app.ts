@@ -3,8 +3,19 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { sealPending } from './audit/chain-store.js';
 import { createLogger, requestContext, type Logger } from './audit/logger.js';
-import { openAccessGuard } from './auth/guard.js';
+import { AuditTrailWriter } from './audit/trail.js';
+import { bearerGuard, callerOf } from './auth/guard.js';
+import { discoveryRoutes, oauthRoutes } from './auth/oauth-routes.js';
+import { CallerAccess } from './auth/policy.js';
+import { AuthService } from './auth/service.js';
+import { FULL_ACCESS, type AccessControl } from './fhir/access/access-control.js';
+import { PatientCompartment } from './fhir/access/compartment.js';
+import { Unauthorized } from './fhir/errors.js';
+import { corsAllowList } from './http/cors.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
@@ -27,8 +38,10 @@ export interface Hub {
   db: Database;
   repo: FhirRepository;
   logger: Logger;
-  /** The InteractionContext for in-process callers (import, demo loader, modules). */
-  context(base: string): InteractionContext;
+  auth: AuthService;
+  audit: AuditTrailWriter;
+  /** The InteractionContext for in-process callers (import, demo loader, modules): full access. */
+  context(base: string, access?: AccessControl): InteractionContext;
   listen(): Promise<{ server: Server; url: string }>;
   close(): Promise<void>;
 }
@@ -36,9 +49,10 @@ export interface Hub {
 export interface HubOptions {
   logger?: Logger;
   onProgress?: (line: string) => void;
-  /** Replaces the open access guard (tests of the seam; the security module later). */
-  guard?: RequestHandler;
 }
+
+// How often queued AuditEvents are linked into the hash chain.
+const SEAL_INTERVAL_MS = 500;
 
 export async function createHub(config: Config, options: HubOptions = {}): Promise<Hub> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -55,13 +69,34 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     onProgress: options.onProgress,
   });
   const repo = new FhirRepository(db, registry, validator);
-  const context = (base: string): InteractionContext => ({ repo, base, limits: config.search, validator });
+  const compartment = new PatientCompartment(registry);
+  const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e)))));
+  const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });
+  const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
+    repo, base, limits: config.search, validator, access, compartment, audit,
+  });
+  const auth = new AuthService(
+    db,
+    { ...config.auth, codeSeconds: 60, publicBaseUrl: config.publicBaseUrl },
+    (event) => audit.recordAuth(event),
+  );
+  await auth.start(config.bootstrapClient);
+  const sealer = setInterval(() => void sealPending(db).catch((err) => logger.error('audit chain sealing failed', { error: (err as Error).message })), SEAL_INTERVAL_MS);
+  sealer.unref();
+  const accessFor = (req: express.Request): AccessControl => {
+    const caller = callerOf(req);
+    if (!caller) throw new Unauthorized('An access token is required');
+    return new CallerAccess(caller, { repo, compartment });
+  };
 
   let capability: unknown;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', false);
   app.use(requestIds(logger));
+  app.use(securityHeaders());
+  if (config.corsOrigins.length) app.use(corsAllowList(config.corsOrigins));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
@@ -71,11 +106,17 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       res.status(503).json({ status: 'unavailable', database: db.kind, error: (err as Error).message });
     }
   });
+  app.use(discoveryRoutes(auth));
+  app.use('/oauth2', oauthRoutes({ auth, adminFhir: (req) => context(auth.urls(req).fhirBase) }));
   app.use(
     '/fhir',
-    options.guard ?? openAccessGuard(),
+    bearerGuard({
+      tokens: auth.tokens,
+      urls: (req) => auth.urls(req),
+      onRejected: (req, reason) => audit.recordAuth({ action: 'denied', outcome: 'minor-failure', outcomeDescription: `${req.method} ${req.path}: ${reason}`, client: { id: 'unauthenticated', address: req.ip } }),
+    }),
     fhirRoutes({
-      context,
+      context: (base, req) => context(base, accessFor(req)),
       capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION)),
       bodyLimitBytes: config.bodyLimitBytes,
       publicBaseUrl: config.publicBaseUrl,
@@ -93,6 +134,8 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     db,
     repo,
     logger,
+    auth,
+    audit,
     context,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -106,6 +149,9 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     async close() {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server?.closeAllConnections?.();
+      clearInterval(sealer);
+      await audit.close();
+      await sealPending(db).catch(() => 0);
       await db.close();
     },
   };

@@ -5,12 +5,19 @@ import pg from 'pg';
 import { createHub, type Hub } from '../../server/src/app.js';
 import { createLogger } from '../../server/src/audit/logger.js';
 import { loadConfig, type ConfigOverrides } from '../../server/src/config/config.js';
+import { clientCredentialsToken, fetchWithToken, newBootstrapClient, type BootstrapClient } from './auth.js';
 import { POSTGRES_ADMIN_URL, type Backend } from './parts.js';
 
 export interface TestHub {
   hub: Hub;
   url: string;
   base: string;
+  /** The bootstrap admin client the hub was started with. */
+  admin: BootstrapClient;
+  /** An admin access token (system/*.cruds). */
+  token: string;
+  /** fetch that sends the admin token unless the call sets its own Authorization. */
+  fetch: typeof fetch;
   close(): Promise<void>;
 }
 
@@ -36,16 +43,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 export async function startTestHub(backend: Backend, overrides: ConfigOverrides = {}): Promise<TestHub> {
   let database: { url: string; drop(): Promise<void> } | undefined;
   if (backend === 'postgres') database = await createTestDatabase();
-  const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl: database?.url, ...overrides }, {});
+  const admin = newBootstrapClient();
+  const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl: database?.url, bootstrapClient: admin, ...overrides }, {});
   // In-memory PGlite unless the test gave a data dir: a test never touches ./data.
   const hub = await createHub(overrides.dataDir || database ? config : { ...config, dataDir: 'memory://' }, {
     logger: createLogger('error', process.env.SUHE_TEST_LOGS !== '1'),
   });
   const { url } = await hub.listen();
+  const token = await clientCredentialsToken(url, admin);
   return {
     hub,
     url,
     base: `${url}/fhir`,
+    admin,
+    token,
+    fetch: fetchWithToken(() => token),
     async close() {
       await hub.close();
       await database?.drop();

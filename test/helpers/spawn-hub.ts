@@ -1,12 +1,17 @@
 // Runs the real `suhe` CLI as a child process, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { clientCredentialsToken, newBootstrapClient, type BootstrapClient } from './auth.js';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 
 export interface SpawnedHub {
   child: ChildProcess;
   base: string;
+  /** The bootstrap admin client this process was started with (same id and secret on a restart with the same `admin`). */
+  admin: BootstrapClient;
+  /** fetch with an admin token (fetched lazily, refreshed when the hub is restarted). */
+  fetch: typeof fetch;
   /** Everything the process printed on stdout and stderr. */
   output: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -14,10 +19,16 @@ export interface SpawnedHub {
 }
 
 /** Starts `suhe serve` as a child process and resolves once it prints the FHIR API line. */
-export function spawnHub(dataDir: string, databaseUrl: string | undefined, children: ChildProcess[], extraArgs: string[] = []): Promise<SpawnedHub> {
+export function spawnHub(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  children: ChildProcess[],
+  extraArgs: string[] = [],
+  admin: BootstrapClient = newBootstrapClient(),
+): Promise<SpawnedHub> {
   const args = ['bin/suhe.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs];
   if (databaseUrl) args.push('--database', databaseUrl);
-  const env: NodeJS.ProcessEnv = { ...process.env, SUHE_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SUHE_LOG_LEVEL: 'warn', SUHE_BOOTSTRAP_CLIENT_ID: admin.clientId, SUHE_BOOTSTRAP_CLIENT_SECRET: admin.secret };
   delete env.SUHE_DATABASE_URL; // the CLI flags alone choose the backend
   delete env.SUHE_PUBLIC_BASE_URL;
   delete env.SUHE_PORT;
@@ -36,7 +47,15 @@ export function spawnHub(dataDir: string, databaseUrl: string | undefined, child
       if (match) {
         clearTimeout(timer);
         buffered = '';
-        resolveReady({ child, base: match[1], output, exited, startMs: Date.now() - started });
+        const base = match[1];
+        let token: Promise<string> | undefined;
+        const authed: typeof fetch = async (input, init = {}) => {
+          token ??= clientCredentialsToken(base.replace(/\/fhir$/, ''), admin);
+          const headers = new Headers(init.headers);
+          if (!headers.has('authorization')) headers.set('authorization', `Bearer ${await token}`);
+          return fetch(input, { ...init, headers });
+        };
+        resolveReady({ child, base, admin, fetch: authed, output, exited, startMs: Date.now() - started });
       }
     };
     child.stdout!.on('data', onData);

@@ -14,10 +14,10 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
   const t = useTestHub(backend);
 
   const send = async (method: string, path: string, body: unknown) => {
-    const res = await fetch(`${t.base}${path}`, { method, headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+    const res = await t.fetch(`${t.base}${path}`, { method, headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const count = async (query: string) => ((await (await fetch(`${t.base}/${query}${query.includes('?') ? '&' : '?'}_total=accurate&_count=0`)).json()) as Bundle).total;
+  const count = async (query: string) => ((await (await t.fetch(`${t.base}/${query}${query.includes('?') ? '&' : '?'}_total=accurate&_count=0`)).json()) as Bundle).total;
 
   it('a transaction resolves urn:uuid references and answers entries in request order', async () => {
     const { status, body } = await send('POST', '', {
@@ -68,7 +68,7 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
     // The GET runs last, after the DELETE: the whole transaction fails with 410.
     expect(status).toBe(410);
     expect(body.resourceType).toBe('OperationOutcome');
-    expect((await fetch(`${t.base}/Patient/${doomed.body.id}`)).status).toBe(200); // rolled back
+    expect((await t.fetch(`${t.base}/Patient/${doomed.body.id}`)).status).toBe(200); // rolled back
     const ok = await send('POST', '', {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -82,7 +82,7 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
     expect(ok.body.entry[1].resource.id).toBe(existing.body.id);
     expect(ok.body.entry[1].response.status).toBe('200 OK');
     expect(ok.body.entry[2].response.status).toBe('204 No Content');
-    expect((await fetch(`${t.base}/Patient/${doomed.body.id}`)).status).toBe(410);
+    expect((await t.fetch(`${t.base}/Patient/${doomed.body.id}`)).status).toBe(410);
   });
 
   it('a batch runs entries independently and reports each outcome', async () => {
@@ -108,7 +108,7 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
     const shared = files.filter((f) => /Information/.test(f));
     const patients = files.filter((f) => !/Information/.test(f));
     for (const file of [...shared, ...shared, ...patients]) {
-      const res = await fetch(t.base, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: readFileSync(new URL(file, HIV_DIR)) });
+      const res = await t.fetch(t.base, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: readFileSync(new URL(file, HIV_DIR)) });
       const body = (await res.json()) as Bundle;
       expect({ file, status: res.status }).toEqual({ file, status: 200 });
       expect(body.entry?.every((e) => /^20[01]/.test(e.response?.status ?? ''))).toBe(true);
@@ -116,10 +116,10 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
     // Loading the shared reference data twice created nothing twice (ifNoneExist).
     const orgs = JSON.parse(readFileSync(new URL(shared.find((f) => f.startsWith('hospital'))!, HIV_DIR), 'utf8')) as Bundle;
     expect(await count('Organization?identifier:missing=false')).toBeGreaterThanOrEqual(orgs.entry!.filter((e) => e.resource?.resourceType === 'Organization').length);
-    const enc = (await (await fetch(`${t.base}/Encounter?_count=1`)).json()) as Bundle<any>;
+    const enc = (await (await t.fetch(`${t.base}/Encounter?_count=1`)).json()) as Bundle<any>;
     const provider = enc.entry![0].resource.serviceProvider?.reference as string;
     expect(provider).toMatch(/^Organization\/[0-9a-f-]{36}$/);
-    expect((await fetch(`${t.base}/${provider}`)).status).toBe(200);
+    expect((await t.fetch(`${t.base}/${provider}`)).status).toBe(200);
   });
 
   it('a conditional reference that matches nothing fails the transaction with 412', async () => {

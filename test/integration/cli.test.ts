@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
-import { ROOT, spawnHub } from '../helpers/spawn-hub.js';
+import { ROOT, spawnHub, type SpawnedHub } from '../helpers/spawn-hub.js';
 
 const SMART_FILE = join(ROOT, '../shared/testdata/fhir/synthea/smart/Abdul_Koepp_e925b0f3-8006-43f6-aa31-94bd215e55e7.json');
 const children: ChildProcess[] = [];
@@ -24,8 +24,8 @@ function suhe(...args: string[]) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-async function total(base: string, query: string): Promise<number | undefined> {
-  return ((await (await fetch(`${base}/${query}${query.includes('?') ? '&' : '?'}_total=accurate&_count=0`)).json()) as Bundle).total;
+async function total(hub: SpawnedHub, query: string): Promise<number | undefined> {
+  return ((await (await hub.fetch(`${hub.base}/${query}${query.includes('?') ? '&' : '?'}_total=accurate&_count=0`)).json()) as Bundle).total;
 }
 
 afterAll(() => {
@@ -41,13 +41,13 @@ describe('suhe CLI on the embedded database', () => {
     expect(printed()).toMatch(/Capabilities\s+http:\/\/127\.0\.0\.1:\d+\/fhir\/metadata/);
     expect(printed()).toMatch(/fsync off/); // says plainly what the embedded database does not guarantee
     await new Promise((r) => setTimeout(r, 100));
-    expect(await total(first.base, 'Patient')).toBe(20);
-    expect(await total(first.base, 'Organization')).toBe(3);
+    expect(await total(first, 'Patient')).toBe(20);
+    expect(await total(first, 'Organization')).toBe(3);
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
 
     const second = await spawnHub(dataDir, undefined, children, ['--demo']);
-    expect(await total(second.base, 'Patient')).toBe(20);
+    expect(await total(second, 'Patient')).toBe(20);
     expect(second.output.join('')).toMatch(/Demo data: skipped/);
     second.child.kill('SIGTERM');
     await second.exited;
@@ -75,9 +75,9 @@ describe('suhe CLI on the embedded database', () => {
     expect(suhe('import', ndjson, '--data-dir', dataDir).status).toBe(0);
 
     const hub = await spawnHub(dataDir, undefined, children);
-    expect(await total(hub.base, 'Patient')).toBe(1);
-    expect(await total(hub.base, 'Organization?name=社区')).toBe(2);
-    const history = (await (await fetch(`${hub.base}/Organization/clinic-a/_history`)).json()) as Bundle;
+    expect(await total(hub, 'Patient')).toBe(1);
+    expect(await total(hub, 'Organization?name=社区')).toBe(2);
+    const history = (await (await hub.fetch(`${hub.base}/Organization/clinic-a/_history`)).json()) as Bundle;
     expect(history.total).toBe(2); // the same content imported twice: two versions, one resource
     hub.child.kill('SIGTERM');
     await hub.exited;

@@ -112,7 +112,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
   const matches = new Map<string, Json[]>();
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(path ? `${restarted.base}/${path}` : restarted.base, {
+    const res = await restarted.fetch(path ? `${restarted.base}/${path}` : restarted.base, {
       method,
       headers: body === undefined ? {} : FHIR_JSON,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -140,7 +140,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
         const attempt: CreateAttempt = { key: `${run}-c${++sequence}`, state: 'pending', inFlightAtKill: false };
         creates.push(attempt);
         try {
-          const res = await fetch(`${first.base}/Patient`, {
+          const res = await first.fetch(`${first.base}/Patient`, {
             method: 'POST',
             headers: FHIR_JSON,
             body: JSON.stringify(patientFor(attempt.key, `create ${attempt.key}`)),
@@ -164,7 +164,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
         const attempt: TransactionAttempt = { key, values: [`${key}-p`, `${key}-o1`, `${key}-o2`], state: 'pending', inFlightAtKill: false };
         transactions.push(attempt);
         try {
-          const res = await fetch(first.base, {
+          const res = await first.fetch(first.base, {
             method: 'POST',
             headers: FHIR_JSON,
             body: JSON.stringify(transactionFor(attempt.values, n)),
@@ -322,7 +322,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
       const out: Json[] = [];
       let next: string | undefined = `${restarted.base}/${type}?_count=1000`;
       while (next) {
-        const res = await fetch(next, { signal: AbortSignal.timeout(30_000) });
+        const res = await restarted.fetch(next, { signal: AbortSignal.timeout(30_000) });
         expect(res.status).toBe(200);
         const page = await readJson(res);
         out.push(...(page.entry ?? []).map((e: Json) => e.resource));
@@ -342,9 +342,20 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
     expect(problems).toEqual([]);
     expect(stored.length).toBe(expected);
     // The database is this test's alone: one history row per stored resource, no stray version.
-    const history = await call('GET', '_history?_count=1');
-    expect(history.status).toBe(200);
-    expect(history.body.total).toBe(stored.length);
+    let versions = 0;
+    for (const type of ['Patient', 'Observation']) {
+      const history = await call('GET', `${type}/_history?_count=1`);
+      expect(history.status).toBe(200);
+      versions += history.body.total;
+    }
+    expect(versions).toBe(stored.length);
+    // Each write stored its AuditEvent in the same transaction: every stored resource has its
+    // create event, and no create event names a resource that is not stored.
+    const createEvents = await all('AuditEvent?subtype=create');
+    const audited = new Set(createEvents.flatMap((e) => (e.entity ?? []).filter((x: Json) => x.role?.code === '4').map((x: Json) => x.what?.reference)));
+    const missing = stored.map((r) => `${r.resourceType}/${r.id}`).filter((ref) => ![...audited].some((a) => a?.startsWith(`${ref}/_history/`) || a === ref));
+    expect(missing).toEqual([]);
+    expect(audited.size).toBe(stored.length);
   }, TIMEOUT);
 
   it('the history of every stored resource holds exactly its one version', async () => {

@@ -4,36 +4,42 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHub, type Hub } from '../../server/src/app.js';
 import { createLogger } from '../../server/src/audit/logger.js';
 import { loadConfig } from '../../server/src/config/config.js';
+import { clientCredentialsToken, fetchWithToken, newBootstrapClient } from '../helpers/auth.js';
 
 describe('request logging', () => {
   let hub: Hub;
   let base: string;
+  let authed: typeof fetch;
+  const admin = newBootstrapClient();
   const lines: string[] = [];
 
   beforeAll(async () => {
     const stream = new PassThrough();
     stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-    const config = { ...loadConfig({ port: 0 }, {}), dataDir: 'memory://' };
+    const config = { ...loadConfig({ port: 0, bootstrapClient: admin }, {}), dataDir: 'memory://' };
     hub = await createHub(config, { logger: createLogger('info', false, stream) });
-    base = `${(await hub.listen()).url}/fhir`;
+    const url = (await hub.listen()).url;
+    base = `${url}/fhir`;
+    const token = await clientCredentialsToken(url, admin);
+    authed = fetchWithToken(() => token);
   });
   afterAll(async () => {
     await hub?.close();
   });
 
   it('writes one JSON line per request with the request id, and no names or identifiers', async () => {
-    const created = await fetch(`${base}/Patient`, {
+    const created = await authed(`${base}/Patient`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json', 'x-request-id': 'trace-123' },
       body: JSON.stringify({ resourceType: 'Patient', name: [{ family: '欧阳', given: ['娜娜'] }], identifier: [{ system: 'urn:suhe:mrn', value: 'MRN-SECRET-42' }] }),
     });
     expect(created.headers.get('x-request-id')).toBe('trace-123');
-    await fetch(`${base}/Patient?family=欧阳&identifier=MRN-SECRET-42`);
-    await fetch(`${base}/Patient?birthdate=not-a-date`);
+    await authed(`${base}/Patient?family=欧阳&identifier=MRN-SECRET-42`);
+    await authed(`${base}/Patient?birthdate=not-a-date`);
     await new Promise((r) => setTimeout(r, 50));
 
     const entries = lines.map((line) => JSON.parse(line));
-    const requests = entries.filter((e) => e.message === 'request');
+    const requests = entries.filter((e) => e.message === 'request' && e.path.startsWith('/fhir'));
     expect(requests).toHaveLength(3);
     expect(requests[0]).toMatchObject({ requestId: 'trace-123', method: 'POST', path: '/fhir/Patient', status: 201, level: 'info' });
     expect(requests[1].requestId).toMatch(/^[0-9a-f-]{36}$/);

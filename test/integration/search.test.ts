@@ -11,12 +11,12 @@ describe.each(backends)('search on %s', (backend) => {
   const ids: Record<string, string> = {};
 
   const post = async (resource: Resource): Promise<Resource> => {
-    const res = await fetch(`${t.base}/${resource.resourceType}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
+    const res = await t.fetch(`${t.base}/${resource.resourceType}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
     expect(res.status).toBe(201);
     return (await res.json()) as Resource;
   };
   const search = async (query: string): Promise<Bundle> => {
-    const res = await fetch(`${t.base}/${query}`);
+    const res = await t.fetch(`${t.base}/${query}`);
     const body = await res.json();
     expect({ query, status: res.status, body: res.status === 200 ? 'ok' : body }).toEqual({ query, status: 200, body: 'ok' });
     return body as Bundle;
@@ -141,7 +141,7 @@ describe.each(backends)('search on %s', (backend) => {
     expect(await names('Patient?_profile=http://example.org/fhir/StructureDefinition/not-held')).toEqual(['Tagged']);
     expect(await names('Patient?_tag=urn:suhe:tag|vip')).toEqual(['Tagged']);
     expect(await names('Patient?_security=R')).toEqual(['Tagged']);
-    await fetch(`${t.base}/Patient/${tagged.id}`, { method: 'DELETE' });
+    await t.fetch(`${t.base}/Patient/${tagged.id}`, { method: 'DELETE' });
   });
 
   it('uri, _id and _lastUpdated', async () => {
@@ -167,7 +167,7 @@ describe.each(backends)('search on %s', (backend) => {
       const seen: string[] = [];
       let url: string | undefined = `${t.base}/${query}`;
       while (url) {
-        const page = (await (await fetch(url)).json()) as Bundle;
+        const page = (await (await t.fetch(url)).json()) as Bundle;
         seen.push(...(page.entry ?? []).map((e) => e.resource!.id!));
         url = page.link?.find((l) => l.relation === 'next')?.url;
       }
@@ -186,11 +186,11 @@ describe.each(backends)('search on %s', (backend) => {
     let url: string | undefined = `${t.base}/Device?status=active&_count=5`;
     let writes = 0;
     while (url) {
-      const page = (await (await fetch(url)).json()) as Bundle;
+      const page = (await (await t.fetch(url)).json()) as Bundle;
       seen.push(...(page.entry ?? []).map((e: any) => e.resource.deviceName[0].name));
       // Between pages a new match arrives, and an already-seen one is updated: neither may shift the pages.
       const firstSeen = page.entry?.[0]?.resource as any;
-      if (firstSeen) await fetch(`${t.base}/Device/${firstSeen.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...firstSeen, manufacturer: 'updated' }) });
+      if (firstSeen) await t.fetch(`${t.base}/Device/${firstSeen.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...firstSeen, manufacturer: 'updated' }) });
       await post({ resourceType: 'Device', status: 'active', deviceName: [{ name: `late-${writes++}`, type: 'user-friendly-name' }] });
       url = page.link?.find((l) => l.relation === 'next')?.url;
     }
@@ -199,22 +199,22 @@ describe.each(backends)('search on %s', (backend) => {
   });
 
   it('unknown parameters: 400 naming it, or ignored and left out of the self link under handling=lenient', async () => {
-    const strict = await fetch(`${t.base}/Patient?colour=blue`);
+    const strict = await t.fetch(`${t.base}/Patient?colour=blue`);
     expect(strict.status).toBe(400);
     expect(JSON.stringify(await strict.json())).toContain('colour');
-    const lenient = await fetch(`${t.base}/Patient?colour=blue&gender=male`, { headers: { prefer: 'handling=lenient' } });
+    const lenient = await t.fetch(`${t.base}/Patient?colour=blue&gender=male`, { headers: { prefer: 'handling=lenient' } });
     const bundle = (await lenient.json()) as Bundle;
     expect(lenient.status).toBe(200);
     expect(bundle.entry).toHaveLength(1);
     const self = bundle.link!.find((l) => l.relation === 'self')!.url;
     expect(self).toContain('gender=male');
     expect(self).not.toContain('colour');
-    expect((await fetch(`${t.base}/Patient?name:fuzzy=x`)).status).toBe(400);
-    expect((await fetch(`${t.base}/Observation?subject.name=x`)).status).toBe(400);
+    expect((await t.fetch(`${t.base}/Patient?name:fuzzy=x`)).status).toBe(400);
+    expect((await t.fetch(`${t.base}/Observation?subject.name=x`)).status).toBe(400);
   });
 
   it('POST _search with a form body equals GET', async () => {
-    const res = await fetch(`${t.base}/Patient/_search`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'family=zhang&gender=male' });
+    const res = await t.fetch(`${t.base}/Patient/_search`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'family=zhang&gender=male' });
     const bundle = (await res.json()) as Bundle<any>;
     expect(bundle.entry!.map((e) => e.resource.name[0].text)).toEqual(['Zhang Wei']);
   });
@@ -222,7 +222,7 @@ describe.each(backends)('search on %s', (backend) => {
   it('deleted resources leave search results', async () => {
     const temp = await post({ resourceType: 'Patient', name: [{ family: 'Ephemeral' }] });
     expect(await names('Patient?family=ephemeral')).toHaveLength(1);
-    await fetch(`${t.base}/Patient/${temp.id}`, { method: 'DELETE' });
+    await t.fetch(`${t.base}/Patient/${temp.id}`, { method: 'DELETE' });
     expect(await names('Patient?family=ephemeral')).toEqual([]);
   });
 });

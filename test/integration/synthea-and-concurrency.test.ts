@@ -28,7 +28,7 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
     const files = readdirSync(SMART_DIR).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(45);
     for (const file of files) {
-      const res = await fetch(t.base, {
+      const res = await t.fetch(t.base, {
         method: 'POST',
         headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
         body: readFileSync(new URL(file, SMART_DIR)),
@@ -41,22 +41,22 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
       expect(body.entry?.every((e) => e.resource === undefined && /^\w+\/[0-9a-f-]{36}\/_history\/1$/.test(e.response?.location ?? ''))).toBe(true);
     }
     for (const [type, expected] of expectedCounts()) {
-      const res = await fetch(`${t.base}/${type}?_count=0&_total=accurate`);
+      const res = await t.fetch(`${t.base}/${type}?_count=0&_total=accurate`);
       const bundle = (await res.json()) as Bundle;
       expect({ type, total: bundle.total }).toEqual({ type, total: expected });
     }
     // Every urn:uuid reference was rewritten to a stored resource.
-    const obs = (await (await fetch(`${t.base}/Observation?_count=5`)).json()) as Bundle<any>;
+    const obs = (await (await t.fetch(`${t.base}/Observation?_count=5`)).json()) as Bundle<any>;
     for (const entry of obs.entry ?? []) {
       const subject = entry.resource.subject.reference as string;
       expect(subject).toMatch(/^Patient\/[0-9a-f-]{36}$/);
-      expect((await fetch(`${t.base}/${subject}`)).status).toBe(200);
+      expect((await t.fetch(`${t.base}/${subject}`)).status).toBe(200);
     }
   });
 
   it('50 parallel If-Match updates of one resource: exactly one winner per version, no lost update', async () => {
     const created: any = await (
-      await fetch(`${t.base}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Race' }] }) })
+      await t.fetch(`${t.base}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Race' }] }) })
     ).json();
     const id = created.id as string;
     const winners: string[] = [];
@@ -65,8 +65,8 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
     for (let round = 0; pending.length > 0 && round < 200; round++) {
       const results = await Promise.all(
         pending.map(async (writer) => {
-          const current: any = await (await fetch(`${t.base}/Patient/${id}`)).json();
-          const res = await fetch(`${t.base}/Patient/${id}`, {
+          const current: any = await (await t.fetch(`${t.base}/Patient/${id}`)).json();
+          const res = await t.fetch(`${t.base}/Patient/${id}`, {
             method: 'PUT',
             headers: { 'content-type': 'application/fhir+json', 'if-match': `W/"${current.meta.versionId}"` },
             body: JSON.stringify({ ...current, name: [...current.name, { family: `writer-${writer}` }] }),
@@ -82,11 +82,11 @@ describe.each(backends)('Synthea patients and concurrent writes on %s', (backend
     expect(pending).toEqual([]);
     // One winner per version 2..51, and the final version holds all 50 writers' changes.
     expect(winners.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
-    const final: any = await (await fetch(`${t.base}/Patient/${id}`)).json();
+    const final: any = await (await t.fetch(`${t.base}/Patient/${id}`)).json();
     expect(final.meta.versionId).toBe('51');
     const families = new Set(final.name.map((n: any) => n.family));
     for (let w = 0; w < 50; w++) expect(families.has(`writer-${w}`)).toBe(true);
-    const history: any = await (await fetch(`${t.base}/Patient/${id}/_history?_count=100`)).json();
+    const history: any = await (await t.fetch(`${t.base}/Patient/${id}/_history?_count=100`)).json();
     expect(history.total).toBe(51);
     expect(history.entry.map((e: any) => e.resource.meta.versionId)).toEqual(Array.from({ length: 51 }, (_, i) => String(51 - i)));
   });

@@ -18,9 +18,22 @@ export interface Config {
   search: { defaultCount: number; maxCount: number; defaultTotal: TotalMode };
   logLevel: string;
   profilesDir: string;
+  /** An admin client for scripts and tests (client_secret_basic); none unless both are set. */
+  bootstrapClient?: { clientId: string; secret: string };
+  /** Browser origins allowed to call the API (strict allow-list; empty = no CORS). */
+  corsOrigins: string[];
+  auth: {
+    accessTokenSeconds: number;
+    backendTokenSeconds: number;
+    refreshTokenDays: number;
+    /** Sign-in and token requests per IP: burst and sustained rate. */
+    rateLimit: { capacity: number; perSecond: number };
+  };
+  /** How long AuditEvents are kept (SEC-05: at least six months). */
+  auditRetentionDays: number;
 }
 
-export type ConfigOverrides = Partial<Omit<Config, 'search'>> & { search?: Partial<Config['search']> };
+export type ConfigOverrides = Partial<Omit<Config, 'search' | 'auth'>> & { search?: Partial<Config['search']>; auth?: Partial<Config['auth']> };
 
 const PROJECT_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 
@@ -40,9 +53,27 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     },
     logLevel: overrides.logLevel ?? env.SUHE_LOG_LEVEL ?? 'info',
     profilesDir: overrides.profilesDir ?? resolve(PROJECT_ROOT, 'fhir-profiles'),
+    bootstrapClient: overrides.bootstrapClient ?? bootstrapFrom(env),
+    corsOrigins: overrides.corsOrigins ?? (env.SUHE_CORS_ORIGINS ? env.SUHE_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : []),
+    auth: {
+      accessTokenSeconds: overrides.auth?.accessTokenSeconds ?? 900,
+      backendTokenSeconds: overrides.auth?.backendTokenSeconds ?? 300,
+      refreshTokenDays: overrides.auth?.refreshTokenDays ?? 30,
+      rateLimit: overrides.auth?.rateLimit ?? { capacity: 60, perSecond: 2 },
+    },
+    auditRetentionDays: overrides.auditRetentionDays ?? intFrom(env.SUHE_AUDIT_RETENTION_DAYS, 'SUHE_AUDIT_RETENTION_DAYS') ?? 183,
   };
   validateConfig(config);
   return config;
+}
+
+function bootstrapFrom(env: NodeJS.ProcessEnv): Config['bootstrapClient'] {
+  const clientId = env.SUHE_BOOTSTRAP_CLIENT_ID;
+  const secret = env.SUHE_BOOTSTRAP_CLIENT_SECRET;
+  if (!clientId && !secret) return undefined;
+  if (!clientId || !secret) throw new Error('set both SUHE_BOOTSTRAP_CLIENT_ID and SUHE_BOOTSTRAP_CLIENT_SECRET, or neither');
+  if (secret.length < 16) throw new Error('SUHE_BOOTSTRAP_CLIENT_SECRET must be at least 16 characters');
+  return { clientId, secret };
 }
 
 function intFrom(value: string | undefined, name: string): number | undefined {
@@ -62,6 +93,7 @@ function validateConfig(config: Config): void {
   if (config.search.defaultCount < 1 || config.search.defaultCount > config.search.maxCount) {
     throw new Error('search default count must be between 1 and the maximum count');
   }
+  if (config.auditRetentionDays < 183) throw new Error('audit retention must be at least 183 days (SEC-05: logs are kept six months or more)');
   if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(config.logLevel)) {
     throw new Error(`log level '${config.logLevel}' is not one of error, warn, info, debug`);
   }

@@ -29,6 +29,12 @@ export class Invalid extends FhirError {
     super(400, issues.length ? issues[0].code : 'invalid', message, expression, issues);
   }
 }
+/** 401: no valid access token. The error handler adds the WWW-Authenticate challenge. */
+export class Unauthorized extends FhirError {
+  constructor(message: string) {
+    super(401, 'login', message);
+  }
+}
 /** 403 */
 export class Forbidden extends FhirError {
   constructor(message = 'Forbidden') {

@@ -5,7 +5,7 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { AccessControl } from './access/access-control.js';
 import type { AuditTrail } from './access/audit-trail.js';
 import type { PatientCompartment } from './access/compartment.js';
-import { allow, audit, auditedWrite, currentVersion, requireUnrestricted, restrictSearch, visiblePatientsOf } from './access/enforce.js';
+import { allow, audit, auditedWrite, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
 import { Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
@@ -83,7 +83,7 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
       return result;
     }
     case 'PUT': {
-      const resource = expectResource(req.body, type);
+      const resource = stampSource(ctx, expectResource(req.body, type));
       if (resource.id !== id) throw new Invalid(`The resource id '${resource.id ?? ''}' must match the URL id '${id}'`, [`${type}.id`]);
       return auditedWrite(ctx, 'update', type, async (repo) => {
         const before = await currentVersion(ctx, repo, type, id);
@@ -115,7 +115,7 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
     case 'GET':
       return search(ctx, req, type);
     case 'POST': {
-      const resource = stripId(expectResource(req.body, type));
+      const resource = stampSource(ctx, stripId(expectResource(req.body, type)));
       return auditedWrite(ctx, 'create', type, async (repo) => {
         if (!req.ifNoneExist) {
           const stored = await repo.create(resource);
@@ -127,7 +127,7 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
     }
     case 'PUT': {
       // Conditional update: no match creates, one match updates it, several → 412.
-      const resource = expectResource(req.body, type);
+      const resource = stampSource(ctx, expectResource(req.body, type));
       return auditedWrite(ctx, 'update', type, async (repo) => {
         await repo.lock(`${type}?${condition}`);
         const match = await findSingleMatch(repo, type, condition, restrict);

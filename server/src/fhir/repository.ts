@@ -162,6 +162,24 @@ export class FhirRepository {
     return ids;
   }
 
+  /**
+   * Patients referenced (through `patientParams`) by resources that point at `actors` through one
+   * of `links`: e.g. the subjects of the Encounters a practitioner took part in.
+   */
+  async patientsLinkedTo(actors: readonly string[], links: readonly { type: string; param: string }[], patientParams: readonly string[]): Promise<string[]> {
+    if (!actors.length || !links.length) return [];
+    const rows = await (await this.reader()).query<{ target_id: string }>(
+      `select distinct p.target_id
+         from unnest($1::text[], $2::text[]) as actor(type, id)
+         join idx_reference a on a.target_type = actor.type and a.target_id = actor.id
+         join unnest($3::text[], $4::text[]) as l(type, param) on a.res_type = l.type and a.param = l.param
+         join idx_reference p on p.res_type = a.res_type and p.res_id = a.res_id and p.param = any($5::text[]) and p.target_type = 'Patient'
+        where p.target_id is not null`,
+      [actors.map((a) => a.split('/')[0]), actors.map((a) => a.split('/')[1]), links.map((l) => l.type), links.map((l) => l.param), patientParams],
+    );
+    return rows.map((r) => r.target_id);
+  }
+
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     this.checkType(type);
     if (!/^\d+$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId}'`);

@@ -9,7 +9,8 @@ import { FHIR_JSON, baseUrl, checkAcceptable, parseETag, sendJson, sendWriteResu
 import { executeInteraction, type InteractionContext, type Method } from './interactions.js';
 
 export interface FhirRouteOptions {
-  context: (base: string) => InteractionContext;
+  /** The request's context: its access control comes from the caller the guard identified. */
+  context: (base: string, req: Request) => InteractionContext;
   capabilityStatement: (base: string) => unknown;
   bodyLimitBytes: number;
   publicBaseUrl?: string;
@@ -31,7 +32,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
   router.get('/metadata', (req, res) => sendJson(res, 200, options.capabilityStatement(base(req)), wantsPretty(req)));
 
   router.post('/', async (req, res) => {
-    const bundle = await processBundle(options.context(base(req)), jsonBody(req), /return=minimal/.test(req.get('prefer') ?? ''));
+    const bundle = await processBundle(options.context(base(req), req), jsonBody(req), /return=minimal/.test(req.get('prefer') ?? ''));
     sendJson(res, 200, bundle, wantsPretty(req));
   });
 
@@ -46,7 +47,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       query.push(...new URLSearchParams((req.body as Buffer).toString('utf8')).entries());
     } else if (method === 'POST' || method === 'PUT') body = jsonBody(req);
 
-    const result = await executeInteraction(options.context(base(req)), {
+    const result = await executeInteraction(options.context(base(req), req), {
       method,
       path,
       query,

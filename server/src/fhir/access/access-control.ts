@@ -26,6 +26,8 @@ export interface Actor {
   role?: string;
   tokenId?: string;
   address?: string;
+  /** Set for institution systems: stamped as meta.source on what they write. */
+  source?: string;
   /** Break-the-glass or another declared purpose, with the reason given. */
   purpose?: { code: string; reason?: string };
 }

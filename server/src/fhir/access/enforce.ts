@@ -89,6 +89,12 @@ export async function currentVersion(ctx: InteractionContext, repo: FhirReposito
   return { previous, previousPatients: ctx.compartment.includes(type) ? ctx.compartment.patientsOf(previous) : [] };
 }
 
+/** An institution's writes carry its source (the basis of "writes only what it is the source of"). */
+export function stampSource<T extends Resource>(ctx: InteractionContext, resource: T): T {
+  const source = ctx.access.actor.source;
+  return source ? { ...resource, meta: { ...resource.meta, source } } : resource;
+}
+
 export function audit(ctx: InteractionContext, record: AuditRecord): void {
   ctx.audit?.record(ctx.access.actor, record);
 }

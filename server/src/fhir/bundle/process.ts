@@ -4,7 +4,7 @@
 // any failure rolls everything back. A batch runs each entry on its own and reports each outcome.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { auditedWrite, restrictSearch } from '../access/enforce.js';
+import { auditedWrite, restrictSearch, stampSource } from '../access/enforce.js';
 import { findSingleMatch, parseConditionalUrl, type Restrict } from '../conditional.js';
 import { FhirError, Invalid, PreconditionFailed } from '../errors.js';
 import { executeInteraction, type Interaction, type InteractionContext, type InteractionResult, type Method } from '../interactions.js';
@@ -155,7 +155,7 @@ async function runPlanned(ctx: InteractionContext, entry: PlannedEntry): Promise
     }
     const assignedId = entry.assignedId;
     return auditedWrite(ctx, 'create', body.resourceType, async (repo) => {
-      const created = await repo.create({ ...body, id: undefined } as Resource, assignedId);
+      const created = await repo.create(stampSource(ctx, { ...body, id: undefined } as Resource), assignedId);
       return { result: { status: 201, resource: created, location: `${created.resourceType}/${created.id}/_history/${created.meta?.versionId}` }, stored: created };
     });
   }

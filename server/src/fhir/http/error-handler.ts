@@ -10,6 +10,8 @@ export function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return;
     if (err instanceof FhirError) {
       if (err.status >= 500) logger.error('request failed', { status: err.status, message: err.message });
+      // RFC 6750: tell the client to (re)authenticate, without echoing anything it sent.
+      if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="suhe", error="invalid_token"');
       sendJson(res, err.status, err.toOperationOutcome());
       return;
     }

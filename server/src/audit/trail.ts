@@ -1,0 +1,115 @@
+// The audit trail: turns what happened into IHE BALP AuditEvents (balp.ts) and stores them.
+// Writes store their AuditEvent in their own transaction (eventFor); reads, searches, denials
+// and sign-ins are queued here and stored together every few milliseconds, so auditing a read
+// costs a share of one multi-row insert instead of a round trip of its own. close() (and the
+// interval) flush the queue; a crash can lose the last ~100 ms of read records, never a write's.
+import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+import type { Actor } from '../fhir/access/access-control.js';
+import type { AuditRecord, AuditTrail } from '../fhir/access/audit-trail.js';
+import { buildAuditEvent, type AuditAction, type AuditInput } from './balp.js';
+import type { Logger } from './logger.js';
+
+export type StoreAuditEvents = (events: AuditEvent[]) => Promise<void>;
+export type AuthEvent = Omit<AuditInput, 'observer' | 'recorded'>;
+
+const ACTION_OF: Record<AuditRecord['kind'], AuditAction> = {
+  read: 'read',
+  vread: 'vread',
+  'history-instance': 'history',
+  'history-type': 'history',
+  'history-system': 'history',
+  'search-type': 'search',
+  'search-system': 'search',
+  create: 'create',
+  update: 'update',
+  patch: 'patch',
+  delete: 'delete',
+  operation: 'operation',
+};
+
+export interface AuditTrailOptions {
+  observer: { display: string; base: string };
+  flushMs?: number;
+  maxBatch?: number;
+}
+
+export class AuditTrailWriter implements AuditTrail {
+  private queue: AuditEvent[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly store: StoreAuditEvents,
+    private readonly logger: Logger,
+    private readonly options: AuditTrailOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.timer = setInterval(() => void this.flush(), options.flushMs ?? 100);
+    this.timer.unref();
+  }
+
+  record(actor: Actor, record: AuditRecord): void {
+    this.enqueue(this.eventFor(actor, record));
+  }
+
+  eventFor(actor: Actor, record: AuditRecord): Resource {
+    const action = ACTION_OF[record.kind];
+    const denied = record.outcome === 'denied';
+    return buildAuditEvent({
+      action: denied ? 'denied' : action,
+      deniedInteraction: denied ? action : undefined,
+      outcome: record.outcome === 'success' ? 'success' : denied ? 'minor-failure' : 'serious-failure',
+      outcomeDescription: record.detail,
+      recorded: new Date().toISOString(),
+      observer: this.options.observer,
+      ...actorParts(actor),
+      resource: record.type ? { type: record.type, id: record.id, versionId: record.versionId } : undefined,
+      patients: [...record.patients],
+      query: record.query !== undefined ? { method: 'GET', url: `${record.type ?? ''}?${record.query}` } : undefined,
+    });
+  }
+
+  /** Sign-in, token and other authorization-server events. */
+  recordAuth(event: AuthEvent): void {
+    this.enqueue(buildAuditEvent({ ...event, observer: this.options.observer, recorded: new Date().toISOString() }));
+  }
+
+  /** Stores everything queued so far (waits for a flush in progress first). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.store(batch);
+        } catch (err) {
+          // Keep them for the next attempt rather than lose audit records.
+          this.queue.unshift(...batch);
+          this.logger.error('audit events could not be stored; will retry', { error: (err as Error).message, queued: this.queue.length });
+          return;
+        }
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private enqueue(event: Resource): void {
+    this.queue.push(event as AuditEvent);
+    if (this.queue.length >= this.maxBatch) void this.flush();
+  }
+}
+
+function actorParts(actor: Actor): Pick<AuditInput, 'client' | 'user' | 'tokenId' | 'purposeOfUse' | 'reason'> {
+  return {
+    client: actor.clientId ? { id: actor.clientId, address: actor.address } : undefined,
+    user: actor.user ? { reference: actor.user, role: actor.role } : undefined,
+    tokenId: actor.tokenId,
+    purposeOfUse: actor.purpose ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: actor.purpose.code } : undefined,
+    reason: actor.purpose?.reason,
+  };
+}
