@@ -2,7 +2,9 @@
 import { createHub, VERSION } from './app.js';
 import { createLogger } from './audit/logger.js';
 import { parseArgs, type ParsedArgs } from './cli/args.js';
+import { auditVerify, clientsCommand, keysRotate, usersCommand } from './cli/admin-commands.js';
 import { importFiles } from './cli/import.js';
+import { openDatabase } from './db/open.js';
 import { loadConfig, type ConfigOverrides } from './config/config.js';
 import { loadDemoIfEmpty } from './demo/load-demo.js';
 
@@ -12,8 +14,15 @@ Usage:
   suhe serve   [--port 8080] [--host 127.0.0.1] [--data-dir ./data] [--database postgres://...] [--demo]
   suhe migrate [--data-dir DIR | --database URL]     apply database migrations and exit
   suhe import  FILE|DIR [--data-dir DIR | --database URL]   load FHIR Bundles (.json) and NDJSON
+  suhe audit verify                 check the tamper-evident audit chain; names the first broken link
+  suhe keys rotate                  new token-signing key (old tokens stay valid until they expire)
+  suhe clients list | add ... | suspend ID | activate ID     OAuth clients (institution systems, apps)
+  suhe users add --username U --role R --fhir-user Patient/ID   accounts (password from SUHE_PASSWORD)
+  (all take [--data-dir DIR | --database URL]; stop a hub on the embedded database first)
 
-Environment: SUHE_PORT, SUHE_HOST, SUHE_DATA_DIR, SUHE_DATABASE_URL, SUHE_LOG_LEVEL, SUHE_PUBLIC_BASE_URL.
+Environment: SUHE_PORT, SUHE_HOST, SUHE_DATA_DIR, SUHE_DATABASE_URL, SUHE_LOG_LEVEL, SUHE_PUBLIC_BASE_URL,
+SUHE_BOOTSTRAP_CLIENT_ID / SUHE_BOOTSTRAP_CLIENT_SECRET (an admin client for scripts), SUHE_CORS_ORIGINS,
+SUHE_AUDIT_RETENTION_DAYS.
 Without --database the hub runs on the embedded PostgreSQL (PGlite) in <data-dir>/pglite.`;
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -82,6 +91,27 @@ async function importCommand(args: ParsedArgs): Promise<void> {
   }
 }
 
+/** Runs `work` on the configured database alone (no HTTP server). */
+async function withDatabase(args: ParsedArgs, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<number | void>): Promise<void> {
+  const config = loadConfig(overridesFrom(args));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite` });
+  try {
+    process.exitCode = (await work(db)) ?? 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs `work` with a hub that does not listen (commands that write through the FHIR layer). */
+async function withHub(args: ParsedArgs, work: (hub: Awaited<ReturnType<typeof createHub>>) => Promise<number>): Promise<void> {
+  const hub = await createHub(loadConfig(overridesFrom(args)), { logger: createLogger('warn') });
+  try {
+    process.exitCode = await work(hub);
+  } finally {
+    await hub.close();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   switch (args.command) {
@@ -91,6 +121,16 @@ async function main(): Promise<void> {
       return migrateOnly(args);
     case 'import':
       return importCommand(args);
+    case 'audit':
+      if (args.positional[0] !== 'verify') throw new Error('usage: suhe audit verify [--data-dir DIR | --database URL]');
+      return withDatabase(args, (db) => auditVerify(db, say));
+    case 'keys':
+      if (args.positional[0] !== 'rotate') throw new Error('usage: suhe keys rotate [--data-dir DIR | --database URL]');
+      return withDatabase(args, (db) => keysRotate(db, say));
+    case 'clients':
+      return withHub(args, (hub) => clientsCommand(hub, args, say));
+    case 'users':
+      return withHub(args, (hub) => usersCommand(hub, args, process.env, say));
     case 'help':
     case '--help':
       say(USAGE);

@@ -4,12 +4,16 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from '@medp
 import type { SearchParameterRegistry } from './search/parameters.js';
 
 const SUPPORTED_SEARCH_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'quantity', 'uri']);
+const ALL_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
+// AuditEvents are written by the hub itself and are append-only.
+const READ_ONLY = new Set(['AuditEvent']);
+const READ_INTERACTIONS = ['read', 'vread', 'history-instance', 'history-type', 'search-type'];
 
 export function buildCapabilityStatement(registry: SearchParameterRegistry, base: string, profiles: string[], version: string): CapabilityStatement {
   const resource: CapabilityStatementRestResource[] = registry.resourceTypes.map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     ...(type === 'Patient' ? { supportedProfile: profiles } : {}),
-    interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({ code })) as CapabilityStatementRestResource['interaction'],
+    interaction: (READ_ONLY.has(type) ? READ_INTERACTIONS : ALL_INTERACTIONS).map((code) => ({ code })) as CapabilityStatementRestResource['interaction'],
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
@@ -37,6 +41,7 @@ export function buildCapabilityStatement(registry: SearchParameterRegistry, base
     rest: [
       {
         mode: 'server',
+        security: security(base),
         documentation: 'Search: modifiers :missing, :exact, :contains (string), :not, :text (token), :below (uri), :[type] (reference); prefixes eq ne gt lt ge le sa eb ap; _sort, _count, _total; keyset paging. Chaining, _has, _include and composite parameters are not supported yet.',
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
@@ -44,6 +49,27 @@ export function buildCapabilityStatement(registry: SearchParameterRegistry, base
           { name: '_count', type: 'number' },
           { name: '_sort', type: 'string' },
           { name: '_total', type: 'token' },
+        ],
+      },
+    ],
+  };
+}
+
+/** SMART on FHIR: where to get tokens (also in /.well-known/smart-configuration). */
+function security(base: string): NonNullable<CapabilityStatement['rest']>[number]['security'] {
+  const issuer = `${base.replace(/\/fhir$/, '')}/oauth2`;
+  return {
+    cors: true,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    description: 'OAuth2 / SMART on FHIR: every request needs a Bearer access token except this statement and /.well-known/smart-configuration.',
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [
+          { url: 'token', valueUri: `${issuer}/token` },
+          { url: 'authorize', valueUri: `${issuer}/authorize` },
+          { url: 'introspect', valueUri: `${issuer}/introspect` },
+          { url: 'revoke', valueUri: `${issuer}/revoke` },
         ],
       },
     ],
