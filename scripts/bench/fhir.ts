@@ -20,7 +20,8 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { createTestDatabase } from '../../test/helpers/hub.js';
-import { http, runLoad, type LoadResult } from './load.js';
+import { clientCredentialsToken, newBootstrapClient } from '../../test/helpers/auth.js';
+import { http, runLoad, setAuthorization, type LoadResult } from './load.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, mdTable, replaceSection, textTable, type Row } from './report.js';
@@ -30,6 +31,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea/smart');
 const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 const DOC = resolve(ROOT, 'docs/PERFORMANCE.md');
+
+/** The admin client the benchmark's hub is started with (random per run). */
+const BENCH_CLIENT = newBootstrapClient();
 
 const TARGETS = { creates8: 800, reads8: 2500, ingest: 1500, searchP50: 3 } as const;
 
@@ -82,6 +86,7 @@ interface RunningServer {
 async function startServer(serverArgs: string[], execArgv: string[] = []): Promise<RunningServer> {
   const child: ChildProcess = fork(SERVER_SCRIPT, serverArgs, {
     cwd: ROOT,
+    env: { ...process.env, SUHE_BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.clientId, SUHE_BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret },
     execArgv: ['--import', 'tsx', ...execArgv],
     // The hub logs one JSON line per request to stdout (as in production); it goes to /dev/null.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -321,6 +326,8 @@ async function main(): Promise<void> {
   const hubStart = performance.now();
   const hub = await startServer(['hub', databaseUrl ?? 'memory', args['log-level']!], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const base = `${hub.url}/fhir`;
+  // Every request carries a token, as in production (the 'ok' baseline gets the same header).
+  setAuthorization(`Bearer ${await clientCredentialsToken(hub.url, BENCH_CLIENT)}`);
   say(`  hub at ${base} after ${((performance.now() - hubStart) / 1000).toFixed(1)} s (${hub.database})`);
   let monitor: pg.Client | undefined;
   if (databaseUrl) {

@@ -38,7 +38,8 @@ async function start(): Promise<{ url: string; database?: string; close(): Promi
   }
   if (mode === 'hub') {
     const databaseUrl = target === 'memory' ? undefined : target;
-    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://' }, {});
+    const bootstrapClient = { clientId: process.env.SUHE_BOOTSTRAP_CLIENT_ID ?? '', secret: process.env.SUHE_BOOTSTRAP_CLIENT_SECRET ?? '' };
+    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://', bootstrapClient }, {});
     // loadConfig resolves dataDir to an absolute path; 'memory://' is the in-memory PGlite marker.
     const hub = await createHub({ ...config, dataDir: 'memory://' }, { logger: createLogger(logLevel) });
     const { url } = await hub.listen();
