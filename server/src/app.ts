@@ -107,7 +107,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     }
   });
   app.use(discoveryRoutes(auth));
-  app.use('/oauth2', oauthRoutes({ auth, adminFhir: (req) => context(auth.urls(req).fhirBase) }));
+  app.use('/oauth2', oauthRoutes({ auth, rateLimit: config.auth.rateLimit, adminFhir: (req) => context(auth.urls(req).fhirBase) }));
   app.use(
     '/fhir',
     bearerGuard({

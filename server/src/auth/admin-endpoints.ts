@@ -7,7 +7,7 @@ import type { Organization } from '@medplum/fhirtypes';
 import type { InteractionContext } from '../fhir/interactions.js';
 import { executeInteraction } from '../fhir/interactions.js';
 import { isResidentIdSystem, parseResidentId } from '../fhir/identity/resident-id.js';
-import type { ClientKind, ClientRole } from './clients.js';
+import { checkRegistration, type ClientKind, type ClientRole } from './clients.js';
 import { institutionOrganization, institutionProblems, type InstitutionInput } from './institution.js';
 import type { AuthService } from './service.js';
 import { OAuthError } from './token-endpoint.js';
@@ -30,6 +30,22 @@ export async function registerClient(auth: AuthService, fhir: InteractionContext
   if (!['app', 'institution', 'admin'].includes(role)) throw new OAuthError(400, 'invalid_request', 'role must be app, institution or admin');
   if (!['public', 'confidential', 'backend'].includes(kind)) throw new OAuthError(400, 'invalid_request', 'kind must be public, confidential or backend');
   let organization = typeof body.organization === 'string' ? body.organization : undefined;
+  const registration = {
+    clientId: String(body.client_id ?? ''),
+    name: String(body.name ?? ''),
+    kind,
+    role,
+    redirectUris: Array.isArray(body.redirect_uris) ? body.redirect_uris.map(String) : [],
+    scope: String(body.scope ?? ''),
+    jwks: body.jwks as { keys: JsonWebKey[] } | undefined,
+    secret: typeof body.client_secret === 'string' ? body.client_secret : undefined,
+  };
+  // Everything is checked before the Organization is created, so a refused registration stores nothing.
+  try {
+    checkRegistration(registration);
+  } catch (err) {
+    throw new OAuthError(400, 'invalid_client_metadata', (err as Error).message);
+  }
   if (role === 'institution' && !organization) {
     const input = (body.organization ?? {}) as Partial<InstitutionInput>;
     const problems = institutionProblems(input);
@@ -38,17 +54,7 @@ export async function registerClient(auth: AuthService, fhir: InteractionContext
     organization = `Organization/${(created.resource as Organization).id}`;
   }
   try {
-    const { client, secret } = await auth.clients.register({
-      clientId: String(body.client_id ?? ''),
-      name: String(body.name ?? ''),
-      kind,
-      role,
-      redirectUris: Array.isArray(body.redirect_uris) ? body.redirect_uris.map(String) : [],
-      scope: String(body.scope ?? ''),
-      organization,
-      jwks: body.jwks as { keys: JsonWebKey[] } | undefined,
-      secret: typeof body.client_secret === 'string' ? body.client_secret : undefined,
-    });
+    const { client, secret } = await auth.clients.register({ ...registration, organization });
     return { ...publicView(client), ...(secret ? { client_secret: secret } : {}) };
   } catch (err) {
     if (err instanceof OAuthError) throw err;

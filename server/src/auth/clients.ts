@@ -135,7 +135,8 @@ function toClient(row: ClientRow): Client {
   };
 }
 
-function checkRegistration(input: Omit<Client, 'status'>): void {
+/** Throws with what to fix when a registration is not acceptable (called before anything is stored). */
+export function checkRegistration(input: Omit<Client, 'status'>): void {
   if (!/^[A-Za-z0-9._-]{3,64}$/.test(input.clientId)) throw new Error('client_id must be 3-64 letters, digits, dot, dash or underscore');
   if (!input.name.trim()) throw new Error('a client needs a name');
   if (input.kind === 'backend') {

@@ -54,6 +54,7 @@ export function institutionOrganization(input: InstitutionInput): Organization {
 
 /** A valid code for tests and the demo: the check character computed for 17 given characters. */
 export function makeUscc(first17: string): string {
+  if (!/^[0-9A-HJ-NPQRTUWXY]{17}$/.test(first17)) throw new Error('makeUscc needs the first 17 characters of a unified social credit code');
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += USCC_ALPHABET.indexOf(first17[i]) * USCC_WEIGHTS[i];
   return first17 + USCC_ALPHABET[(31 - (sum % 31)) % 31];

@@ -50,14 +50,16 @@ export function openIdConfiguration(urls: HubUrls): Record<string, unknown> {
 
 export interface OAuthRouteOptions {
   auth: AuthService;
+  /** Sign-in and token requests per IP (burst, sustained per second); sign-in per username is a sixth of it. */
+  rateLimit: { capacity: number; perSecond: number };
   /** FHIR context with full access, for admin actions that write resources (Organization). */
   adminFhir: (req: Request) => InteractionContext;
 }
 
-export function oauthRoutes({ auth, adminFhir }: OAuthRouteOptions): Router {
+export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOptions): Router {
   const router = Router();
-  const perIp = new RateLimiter({ capacity: 30, refillPerSecond: 1 });
-  const perUser = new RateLimiter({ capacity: 10, refillPerSecond: 0.2 });
+  const perIp = new RateLimiter({ capacity: limits.capacity, refillPerSecond: limits.perSecond });
+  const perUser = new RateLimiter({ capacity: Math.max(1, Math.ceil(limits.capacity / 6)), refillPerSecond: limits.perSecond / 6 });
   const oauthBody = (retry: number) => ({ error: 'slow_down', error_description: `Too many requests; retry in ${retry} s` });
   const limitIp = rateLimit(perIp, (req) => req.ip, { body: oauthBody });
   const limitUser: RequestHandler = rateLimit(perUser, (req) => (Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')).get('username') ?? undefined : undefined), { body: oauthBody });

@@ -4,7 +4,10 @@ import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core'
 import type { Resource } from '@medplum/fhirtypes';
 import type { SearchParamDef, SearchParameterRegistry } from '../search/parameters.js';
 import { dateRange, MAX_INSTANT, MIN_INSTANT } from './date-range.js';
+import { parseReference } from './extract-reference.js';
 import { normalizeString } from './normalize.js';
+
+export { parseReference };
 
 export interface IndexRows {
   string: [param: string, value: string, norm: string][];
@@ -29,7 +32,7 @@ export function extractIndexRows(resource: Resource, registry: SearchParameterRe
   for (const param of registry.indexedForType(resource.resourceType)) {
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(param.atom, input);
+      values = param.walk ? param.walk(resource as unknown as Record<string, unknown>) : evalFhirPathTyped(param.atom, input);
     } catch {
       continue; // an expression that cannot evaluate on this resource indexes nothing
     }
@@ -119,14 +122,6 @@ function dateParts(type: string, value: any): { lo: string; hi: string } | undef
     return { lo: events.map((e) => e.lo).sort()[0], hi: events.map((e) => e.hi).sort().at(-1)! };
   }
   return undefined;
-}
-
-const REFERENCE_PATTERN = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-/** `Patient/1`, `http://host/fhir/Patient/1/_history/2` → {type: Patient, id: 1}. */
-export function parseReference(reference: string): { type: string; id: string } | undefined {
-  const m = REFERENCE_PATTERN.exec(reference);
-  return m ? { type: m[1], id: m[2] } : undefined;
 }
 
 function isText(v: unknown): v is string {

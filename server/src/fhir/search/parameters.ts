@@ -3,6 +3,7 @@
 // compile searches, so the two can never disagree about what a parameter means.
 import { parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
+import { compileSimplePath, type PathWalker } from '../index/simple-path.js';
 
 export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
 
@@ -12,6 +13,8 @@ export interface SearchParamDef {
   /** The expression restricted to this resource type, e.g. `Patient.name`. */
   expression: string;
   atom: FhirPathAtom;
+  /** A direct walk of the JSON when the expression is a plain path (index/simple-path.ts). */
+  walk?: PathWalker;
   /** For reference parameters: the resource types a reference may point to. */
   targets: string[];
   url?: string;
@@ -23,7 +26,8 @@ export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 export class SearchParameterRegistry {
   private readonly byType = new Map<string, Map<string, SearchParamDef>>();
 
-  constructor(readonly resourceTypes: string[], parameters: SearchParameter[]) {
+  /** @param fastPaths compile plain-path expressions to direct walks (off only to compare the two). */
+  constructor(readonly resourceTypes: string[], parameters: SearchParameter[], private readonly fastPaths = true) {
     for (const type of resourceTypes) this.byType.set(type, new Map());
     for (const sp of parameters) this.add(sp);
   }
@@ -42,6 +46,7 @@ export class SearchParameterRegistry {
         type: sp.type as SearchParamType,
         expression: expression ?? '',
         atom: parseFhirPath(expression ?? '{}'),
+        walk: expression && this.fastPaths ? compileSimplePath(expression, type) : undefined,
         targets: sp.target ?? [],
         url: sp.url,
       });
