@@ -70,7 +70,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   });
   const repo = new FhirRepository(db, registry, validator);
   const compartment = new PatientCompartment(registry);
-  const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e)))));
+  const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e, undefined, { trusted: true })))));
   const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
     repo, base, limits: config.search, validator, access, compartment, audit,

@@ -77,7 +77,9 @@ export async function handleTokenRequest(auth: AuthService, req: Request, urls: 
   const form = formOf(req);
   const grant = form.get('grant_type');
   if (!grant) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-  const { client } = await authenticateClient(auth, req, form, urls);
+  const { client } = grant === 'refresh_token' && !hasClientCredentials(req, form)
+    ? await publicClientOfRefreshToken(auth, form)
+    : await authenticateClient(auth, req, form, urls);
   switch (grant) {
     case 'client_credentials':
       return clientCredentials(auth, client, form, urls);
@@ -88,6 +90,22 @@ export async function handleTokenRequest(auth: AuthService, req: Request, urls: 
     default:
       throw new OAuthError(400, 'unsupported_grant_type', `grant_type '${grant}' is not supported (authorization_code, refresh_token, client_credentials)`);
   }
+}
+
+function hasClientCredentials(req: Request, form: URLSearchParams): boolean {
+  return Boolean(req.get('authorization') || form.get('client_assertion') || form.get('client_id'));
+}
+
+/**
+ * A public client may refresh without naming itself (SMART's JavaScript client does not send
+ * client_id then): the refresh token is bound to its client, which must be a public one.
+ */
+async function publicClientOfRefreshToken(auth: AuthService, form: URLSearchParams): Promise<{ client: Client }> {
+  const row = await auth.findRefreshToken(form.get('refresh_token') ?? '');
+  const client = row ? await auth.clients.get(row.client_id) : undefined;
+  if (!client || client.kind !== 'public') throw new OAuthError(400, 'invalid_client', 'client authentication is required');
+  if (client.status !== 'active') throw new OAuthError(400, 'invalid_client', `client ${client.clientId} is suspended`);
+  return { client };
 }
 
 function clientCredentials(auth: AuthService, client: Client, form: URLSearchParams, urls: HubUrls): TokenResponse {

@@ -28,9 +28,11 @@ export interface AccessClaims {
 export type NewAccessClaims = Omit<AccessClaims, 'jti' | 'exp' | 'iat' | 'iss' | 'aud'>;
 
 const REVOCATION_REFRESH_MS = 1000;
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export class TokenService {
   private revoked = new Set<string>();
+  private readonly verified = new Map<string, AccessClaims>();
   private revokedLoadedAt = 0;
   private revokedSince = new Date(0);
 
@@ -56,6 +58,23 @@ export class TokenService {
 
   /** The claims of a valid, unrevoked token; undefined otherwise, with the reason. */
   async verify(token: string, issuer: string, audience: string): Promise<{ claims?: AccessClaims; problem?: string }> {
+    // A token verified before is not verified again until it expires (the signature cannot have
+    // changed); revocation is still checked on every use.
+    const cacheKey = `${issuer} ${audience} ${token}`;
+    const cached = this.verified.get(cacheKey);
+    if (cached) {
+      if (cached.exp * 1000 <= Date.now()) this.verified.delete(cacheKey);
+      else return (await this.isRevoked(cached.jti)) ? { problem: 'the token has been revoked' } : { claims: cached };
+    }
+    const result = await this.verifySignature(token, issuer, audience);
+    if (result.claims) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(cacheKey, result.claims);
+    }
+    return result;
+  }
+
+  private async verifySignature(token: string, issuer: string, audience: string): Promise<{ claims?: AccessClaims; problem?: string }> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') return { problem: 'the token is not a JWT' };
     if (decoded.header.alg !== SIGNING_ALG) return { problem: `tokens are signed ${SIGNING_ALG}; got ${decoded.header.alg}` };

@@ -5,9 +5,9 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { AccessControl } from './access/access-control.js';
 import type { AuditTrail } from './access/audit-trail.js';
 import type { PatientCompartment } from './access/compartment.js';
-import { allow, audit, auditedWrite, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
+import { allow, audit, auditedWrite, checkVisible, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
-import { Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
+import { Gone, Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
 import { historyBundle, searchsetBundle } from './search/bundle.js';
 import type { SearchRequest } from './search/model.js';
@@ -77,10 +77,15 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
 
   switch (req.method) {
     case 'GET': {
-      const patients = await visiblePatientsOf(ctx, 'read', type, id);
-      const result: InteractionResult = req.acceptsJson ? { status: 200, stored: await ctx.repo.readJson(type, id) } : ok(await ctx.repo.read(type, id));
+      // One statement reads the row and its compartment; visibility is decided before existence
+      // or deletion is revealed.
+      allow(ctx, 'read', type);
+      const current = await ctx.repo.readCurrent(type, id, ctx.compartment.params(type));
+      const patients = await checkVisible(ctx, 'read', type, id, current?.patients ?? []);
+      if (!current) throw new NotFound(`${type}/${id} not found`);
+      if (current.deleted) throw new Gone(`${type}/${id} was deleted (version ${current.versionId})`);
       audit(ctx, { kind: 'read', type, id, outcome: 'success', patients });
-      return result;
+      return req.acceptsJson ? { status: 200, stored: current } : ok(JSON.parse(current.json) as Resource);
     }
     case 'PUT': {
       const resource = stampSource(ctx, expectResource(req.body, type));

@@ -106,9 +106,10 @@ begin
 end $$`,
     `create trigger resource_audit_queue after insert on resource
   for each row when (new.type = 'AuditEvent') execute function suhe_audit_queue()`,
+    // Nothing may change an audit record; the retention job (and only it) may delete old ones.
     `create function suhe_audit_append_only() returns trigger language plpgsql as $$
 begin
-  if coalesce(current_setting('suhe.audit_retention', true), '') = 'on' then
+  if tg_op = 'DELETE' and coalesce(current_setting('suhe.audit_retention', true), '') = 'on' then
     return old;
   end if;
   raise exception 'audit records are append-only (% on %)', tg_op, tg_table_name
