@@ -1,5 +1,5 @@
 // The audit trail: turns what happened into IHE BALP AuditEvents (balp.ts) and stores them.
-// Writes store their AuditEvent in their own transaction (eventFor); reads, searches, denials
+// Writes store their AuditEvents in their own transaction (eventsFor); reads, searches, denials
 // and sign-ins are queued here and stored together every few milliseconds, so auditing a read
 // costs a share of one multi-row insert instead of a round trip of its own. close() (and the
 // interval) flush the queue; a crash can lose the last ~100 ms of read records, never a write's.
@@ -50,10 +50,24 @@ export class AuditTrailWriter implements AuditTrail {
   }
 
   record(actor: Actor, record: AuditRecord): void {
-    this.enqueue(this.eventFor(actor, record));
+    for (const event of this.eventsFor(actor, record)) this.enqueue(event);
   }
 
-  eventFor(actor: Actor, record: AuditRecord): Resource {
+  /**
+   * One event per patient concerned (BALP's PatientQuery pattern), so that what a resident can
+   * list of their own compartment never names another patient. When several patients are
+   * concerned, the query text (which may name any of them) goes only into one more event that is
+   * in no patient's compartment, for auditors.
+   */
+  eventsFor(actor: Actor, record: AuditRecord): Resource[] {
+    if (record.patients.length <= 1) return [this.event(actor, record)];
+    return [
+      ...record.patients.map((patient) => this.event(actor, { ...record, patients: [patient], query: undefined })),
+      this.event(actor, { ...record, patients: [] }),
+    ];
+  }
+
+  private event(actor: Actor, record: AuditRecord): Resource {
     const action = ACTION_OF[record.kind];
     const denied = record.outcome === 'denied';
     return buildAuditEvent({

@@ -1,19 +1,18 @@
 // The CapabilityStatement tells the truth: it lists exactly the interactions and search
 // parameters that the code supports, derived from the same registry the search compiler uses.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { READ_ONLY_TYPES } from './access/enforce.js';
 import type { SearchParameterRegistry } from './search/parameters.js';
 
 const SUPPORTED_SEARCH_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'quantity', 'uri']);
 const ALL_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
-// AuditEvents are written by the hub itself and are append-only.
-const READ_ONLY = new Set(['AuditEvent']);
 const READ_INTERACTIONS = ['read', 'vread', 'history-instance', 'history-type', 'search-type'];
 
 export function buildCapabilityStatement(registry: SearchParameterRegistry, base: string, profiles: string[], version: string): CapabilityStatement {
   const resource: CapabilityStatementRestResource[] = registry.resourceTypes.map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     ...(type === 'Patient' ? { supportedProfile: profiles } : {}),
-    interaction: (READ_ONLY.has(type) ? READ_INTERACTIONS : ALL_INTERACTIONS).map((code) => ({ code })) as CapabilityStatementRestResource['interaction'],
+    interaction: (READ_ONLY_TYPES.has(type) ? READ_INTERACTIONS : ALL_INTERACTIONS).map((code) => ({ code })) as CapabilityStatementRestResource['interaction'],
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,

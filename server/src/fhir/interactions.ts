@@ -5,7 +5,7 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { AccessControl } from './access/access-control.js';
 import type { AuditTrail } from './access/audit-trail.js';
 import type { PatientCompartment } from './access/compartment.js';
-import { allow, audit, auditedWrite, checkVisible, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
+import { READ_ONLY_TYPES, allow, audit, auditedWrite, checkVisible, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
 import { Gone, Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
@@ -49,9 +49,6 @@ export interface InteractionContext {
   /** Where accesses are recorded; absent only for in-process bulk work that audits itself. */
   audit?: AuditTrail;
 }
-
-// AuditEvents are written by the hub alone; through the API they are read-only (append-only store).
-const READ_ONLY_TYPES = new Set(['AuditEvent']);
 
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {
   const [type, id, sub, vid, ...rest] = req.path;

@@ -20,6 +20,6 @@ export interface AuditRecord {
 export interface AuditTrail {
   /** Records an access (reads, searches, denials): stored soon after, batched. */
   record(actor: Actor, record: AuditRecord): void;
-  /** The AuditEvent describing a write, for the caller to store in the write's own transaction. */
-  eventFor(actor: Actor, record: AuditRecord): Resource;
+  /** The AuditEvents describing a write, for the caller to store in the write's own transaction. */
+  eventsFor(actor: Actor, record: AuditRecord): Resource[];
 }

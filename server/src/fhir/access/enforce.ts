@@ -3,7 +3,10 @@
 // audit records of each. Denied reads look like missing resources (404), as the spec allows, so
 // a caller cannot probe for ids; the denial is still audited.
 import type { Resource } from '@medplum/fhirtypes';
-import { Forbidden, Gone, NotFound } from '../errors.js';
+import { Forbidden, Gone, MethodNotAllowed, NotFound } from '../errors.js';
+
+/** AuditEvents are written by the hub alone; through the API they are read-only (append-only store). */
+export const READ_ONLY_TYPES = new Set(['AuditEvent']);
 import type { FhirRepository } from '../repository.js';
 import type { SearchRequest } from '../search/model.js';
 import type { AccessKind } from './access-control.js';
@@ -66,6 +69,7 @@ export async function auditedWrite<T>(
   work: (repo: FhirRepository) => Promise<{ result: T; stored?: Resource; id?: string; previous?: Resource; previousPatients?: string[] }>,
 ): Promise<T> {
   allow(ctx, kind, type);
+  if (READ_ONLY_TYPES.has(type)) throw new MethodNotAllowed(`${type} resources are written by the hub itself and cannot be changed through the API`);
   return ctx.repo.transaction(async (repo) => {
     const { result, stored, id, previous, previousPatients = [] } = await work(repo);
     const nextPatients = stored && kind !== 'delete' ? ctx.compartment.patientsOf(stored) : [];
@@ -78,7 +82,7 @@ export async function auditedWrite<T>(
     if (ctx.audit) {
       const patients = [...new Set([...previousPatients, ...nextPatients])];
       const record: AuditRecord = { kind, type, id: stored?.id ?? id, versionId: stored?.meta?.versionId, outcome: 'success', patients };
-      await repo.create(ctx.audit.eventFor(ctx.access.actor, record), undefined, { trusted: true });
+      for (const event of ctx.audit.eventsFor(ctx.access.actor, record)) await repo.create(event, undefined, { trusted: true });
     }
     return result;
   });
