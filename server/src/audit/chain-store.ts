@@ -4,18 +4,23 @@
 // Verification walks the chain from its anchor and recomputes every link and every event's
 // content hash: an edited, removed or reordered record is named by its position.
 import type { Database, SqlExecutor } from '../db/database.js';
-import { contentHash, GENESIS_HASH, linkHash, verifyChain, type ChainProblem, type ChainRow } from './chain.js';
+import { GENESIS_HASH, linkHash, verifyChain, type ChainProblem, type ChainRow } from './chain.js';
 
 // An arbitrary constant, distinct from the migration lock.
 const SEAL_LOCK = 7_447_002;
+
+// An event's content hash: SHA-256 of the text PostgreSQL gives for its jsonb, which is canonical
+// (jsonb keeps no whitespace or key order of its own), computed in the database so sealing costs
+// the hub nothing. Any change to the stored event changes it.
+const CONTENT_HASH = `encode(sha256(convert_to(r.content::text, 'UTF8')), 'hex')`;
 
 /** Links up to `limit` queued AuditEvents into the chain; returns how many (0 if another process holds the lock). */
 export async function sealPending(db: Database, limit = 1000): Promise<number> {
   return db.transaction(async (tx) => {
     const [lock] = await tx.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [SEAL_LOCK]);
     if (!lock.ok) return 0;
-    const pending = await tx.query<{ seq: string; resource_id: string; content: string | null }>(
-      `select p.seq::text as seq, p.resource_id, r.content::text as content
+    const pending = await tx.query<{ seq: string; resource_id: string; content_hash: string | null }>(
+      `select p.seq::text as seq, p.resource_id, ${CONTENT_HASH} as content_hash
          from audit_pending p left join resource r on r.type = 'AuditEvent' and r.id = p.resource_id
         order by p.seq limit $1`,
       [limit],
@@ -24,11 +29,10 @@ export async function sealPending(db: Database, limit = 1000): Promise<number> {
     let { position, hash } = await head(tx);
     const rows: ChainRow[] = [];
     for (const p of pending) {
-      if (p.content === null) continue; // rolled back or pruned before sealing: nothing to link
+      if (p.content_hash === null) continue; // pruned before sealing: nothing to link
       position++;
-      const content = contentHash(p.content);
-      const link = linkHash(hash, position, p.resource_id, content);
-      rows.push({ position, resourceId: p.resource_id, contentHash: content, prevHash: hash, hash: link });
+      const link = linkHash(hash, position, p.resource_id, p.content_hash);
+      rows.push({ position, resourceId: p.resource_id, contentHash: p.content_hash, prevHash: hash, hash: link });
       hash = link;
     }
     if (rows.length) {
@@ -72,14 +76,14 @@ export async function verifyAuditChain(db: SqlExecutor, onProgress: (line: strin
   let hash = start.hash;
   let checked = 0;
   for (;;) {
-    const rows = await db.query<{ position: string; resource_id: string; content_hash: string; prev_hash: string; hash: string; content: string | null }>(
-      `select c.position::text as position, c.resource_id, c.content_hash, c.prev_hash, c.hash, r.content::text as content
+    const rows = await db.query<{ position: string; resource_id: string; content_hash: string; prev_hash: string; hash: string; current_hash: string | null }>(
+      `select c.position::text as position, c.resource_id, c.content_hash, c.prev_hash, c.hash, ${CONTENT_HASH} as current_hash
          from audit_chain c left join resource r on r.type = 'AuditEvent' and r.id = c.resource_id and not r.deleted
         where c.position > $1 order by c.position limit $2`,
       [position, batch],
     );
     if (!rows.length) break;
-    const current = new Map(rows.map((r) => [r.resource_id, r.content === null ? undefined : contentHash(r.content)]));
+    const current = new Map(rows.map((r) => [r.resource_id, r.current_hash ?? undefined]));
     const chainRows: ChainRow[] = rows.map((r) => ({ position: Number(r.position), resourceId: r.resource_id, contentHash: r.content_hash, prevHash: r.prev_hash, hash: r.hash }));
     const problem = verifyChain(chainRows, position + 1, hash, (id) => current.get(id));
     if (problem) return { checked: checked + (problem.position - position - 1), problem, ...(await counts(db)), head: { position, hash } };

@@ -1,5 +1,5 @@
 // A tamper-evident hash chain over the audit trail. Each row commits to the resource's content
-// (contentHash), its place in the sequence (position) and the previous row (prevHash), so editing
+// (contentHash, computed by the store: chain-store.ts), its place in the sequence (position) and the previous row (prevHash), so editing
 // an AuditEvent, editing a row, removing a row or swapping rows is found by re-walking the chain.
 // Pure functions only: storing rows and reading resources is the caller's business.
 //
@@ -7,75 +7,8 @@
 // a resource's current content must still hash to what was recorded when it was written.
 import { createHash } from 'node:crypto';
 
-/**
- * Canonical JSON: object keys sorted (by UTF-16 code units, as in RFC 8785), no whitespace,
- * strings escaped as JSON.stringify does. It follows JSON.stringify in what it keeps: undefined,
- * functions and symbols are dropped from objects (null in arrays), toJSON() is honoured. Unlike
- * JSON.stringify it refuses NaN/Infinity, which would otherwise silently become null.
- */
-export function canonicalJson(value: unknown): string {
-  const out = write(value, new Set());
-  if (out === undefined) throw new TypeError('canonicalJson: value has no JSON representation');
-  return out;
-}
-
-function write(value: unknown, seen: Set<object>): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: () => unknown }).toJSON();
-  }
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not a JSON number`);
-      return JSON.stringify(value);
-    case 'bigint':
-      throw new TypeError('canonicalJson: bigint has no JSON representation');
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined;
-  }
-  if (value === null) return 'null';
-  const obj = value as object;
-  if (seen.has(obj)) throw new TypeError('canonicalJson: circular structure');
-  seen.add(obj);
-  let out: string;
-  if (Array.isArray(obj)) {
-    out = `[${obj.map((v) => write(v, seen) ?? 'null').join(',')}]`;
-  } else {
-    const parts: string[] = [];
-    for (const key of Object.keys(obj).sort()) {
-      const v = write((obj as Record<string, unknown>)[key], seen);
-      if (v !== undefined) parts.push(`${JSON.stringify(key)}:${v}`);
-    }
-    out = `{${parts.join(',')}}`;
-  }
-  seen.delete(obj);
-  return out;
-}
-
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/**
- * SHA-256 (hex) of a resource's canonical JSON, leaving out meta.versionId and meta.lastUpdated:
- * the store assigns those after the hash is taken, so the hash must not depend on them. A meta
- * left empty is dropped too, so "no meta" and "meta with only those two" hash alike.
- * A string is taken as JSON text (e.g. a column read back unparsed).
- */
-export function contentHash(resourceJson: unknown): string {
-  const value: unknown = typeof resourceJson === 'string' ? JSON.parse(resourceJson) : resourceJson;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return sha256(canonicalJson(value));
-  const { meta, ...rest } = value as Record<string, unknown>;
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return sha256(canonicalJson(value));
-  const keptMeta: Record<string, unknown> = { ...(meta as Record<string, unknown>) };
-  delete keptMeta.versionId;
-  delete keptMeta.lastUpdated;
-  const kept = Object.values(keptMeta).some((v) => v !== undefined) ? { ...rest, meta: keptMeta } : rest;
-  return sha256(canonicalJson(kept));
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export const GENESIS_HASH: string = '0'.repeat(64);
