@@ -8,12 +8,18 @@
 //   app (system) scopes                             all
 //   resident     scopes (patient/ or user/)         own compartment
 //   doctor/nurse/pharmacist  scopes (user/)         encounter, appointment, care team, episode of care
-//                                                   (family-doctor contract) or task (teleconsult) links
+//                                                   (family-doctor contract) or task (teleconsult) links,
+//                                                   plus Consent permits, minus Consent denies (PI-02);
+//                                                   all when breaking the glass (doctor, nurse; audited)
 //   regulator    read and search only               none (supervision data is outside patient compartments)
-import type { Actor, AccessControl, AccessKind, WriteCheck } from '../fhir/access/access-control.js';
+//   (institutions and apps: minus patients whose Consent denies their Organization)
+import type { PractitionerRole } from '@medplum/fhirtypes';
+import type { Actor, AccessControl, AccessKind, Visibility, WriteCheck } from '../fhir/access/access-control.js';
 import type { PatientCompartment } from '../fhir/access/compartment.js';
 import { Forbidden } from '../fhir/errors.js';
 import type { FhirRepository } from '../fhir/repository.js';
+import { parseSearchRequest } from '../fhir/search/parse.js';
+import { consentDecisions, PURPOSE } from './consent.js';
 import type { Caller } from './guard.js';
 import { grantsFor, parseScopes, permissionFor, type ParsedScopes, type ScopeContext } from './scopes.js';
 
@@ -28,6 +34,8 @@ export const CARE_LINKS = [
 ] as const;
 
 const CLINICIANS = new Set(['doctor', 'nurse', 'pharmacist']);
+/** Parameters by which the resources in CARE_LINKS name their patient. */
+const PATIENT_PARAMS = ['subject', 'patient', 'actor', 'for', 'beneficiary'];
 const UNRESTRICTED = new Set(['admin', 'institution', 'app']);
 
 export interface PolicyDeps {
@@ -38,7 +46,7 @@ export interface PolicyDeps {
 export class CallerAccess implements AccessControl {
   readonly actor: Actor;
   private readonly scopes: ParsedScopes;
-  private visible?: Promise<readonly string[] | 'all'>;
+  private visible?: Promise<Visibility>;
 
   constructor(
     private readonly caller: Caller,
@@ -53,6 +61,7 @@ export class CallerAccess implements AccessControl {
       tokenId: claims.jti,
       address: caller.address,
       source: claims.role === 'institution' ? institutionSource(claims.client_id) : undefined,
+      purpose: caller.purpose,
     };
   }
 
@@ -66,7 +75,7 @@ export class CallerAccess implements AccessControl {
     }
   }
 
-  visiblePatients(): Promise<readonly string[] | 'all'> {
+  visiblePatients(): Promise<Visibility> {
     this.visible ??= this.computeVisible();
     return this.visible;
   }
@@ -79,7 +88,8 @@ export class CallerAccess implements AccessControl {
       if (source && source !== this.actor.source) throw new Forbidden(`Only the institution that is the source of ${write.type}/${write.previous.id} may ${kind} it`);
     }
     const visible = await this.visiblePatients();
-    if (visible === 'all') return;
+    // A source writes its own records even about patients who keep theirs from it (Consent deny).
+    if (!Array.isArray(visible)) return;
     if (!this.deps.compartment.includes(write.type)) {
       if (role === 'resident') throw new Forbidden(`Residents may not ${kind} ${write.type} resources`);
       return;
@@ -100,19 +110,34 @@ export class CallerAccess implements AccessControl {
     return ['user'];
   }
 
-  private async computeVisible(): Promise<readonly string[] | 'all'> {
-    const { role, fhirUser, patient } = this.caller.claims;
-    if (UNRESTRICTED.has(role) && !patient) return 'all';
+  private async computeVisible(): Promise<Visibility> {
+    const { role, fhirUser, patient, organization } = this.caller.claims;
+    if (role === 'admin' && !patient) return 'all';
+    if (UNRESTRICTED.has(role) && !patient) {
+      // PI-02: an institution or app sees all, except patients whose Consent denies its Organization.
+      const { deny } = await consentDecisions(this.deps.repo, organization ? [organization] : [], PURPOSE.treatment);
+      return deny.size ? { allExcept: [...deny] } : 'all';
+    }
     if (role === 'resident' || patient) {
       const own = patient ?? (fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : undefined);
       return own ? [own] : [];
     }
     if (CLINICIANS.has(role) && fhirUser) {
-      const actors = [fhirUser];
-      const patientParams = ['subject', 'patient', 'actor', 'for', 'beneficiary'];
-      return this.deps.repo.patientsLinkedTo(actors, CARE_LINKS, patientParams);
+      if (this.caller.purpose?.code === PURPOSE.breakTheGlass) return 'all'; // emergency: audited with its reason
+      const actors = await this.clinicianActors(fhirUser);
+      const related = await this.deps.repo.patientsLinkedTo(actors, CARE_LINKS, PATIENT_PARAMS);
+      const { permit, deny } = await consentDecisions(this.deps.repo, actors, PURPOSE.treatment);
+      return [...new Set([...related, ...permit])].filter((p) => !deny.has(p));
     }
     return [];
+  }
+
+  /** The clinician, their roles and the institutions they work for: whom a care link or a Consent may name. */
+  private async clinicianActors(fhirUser: string): Promise<string[]> {
+    const request = parseSearchRequest('PractitionerRole', [['practitioner', fhirUser]], this.deps.repo.registry, { defaultCount: 100, maxCount: 100, defaultTotal: 'none' });
+    const roles = (await this.deps.repo.search(request)).resources as PractitionerRole[];
+    const organizations = roles.map((r) => r.organization?.reference).filter((ref): ref is string => !!ref);
+    return [...new Set([fhirUser, ...roles.map((r) => `PractitionerRole/${r.id}`), ...organizations])];
   }
 }
 

@@ -37,15 +37,26 @@ export interface AccessControl {
   /** Throws Forbidden when the caller may not do `kind` on `type` at all (scopes, role). */
   check(kind: AccessKind, type: string | undefined): void;
   /**
-   * The patients whose compartments the caller may read, or 'all'. Resources outside the Patient
-   * compartment (Organization, Practitioner, ...) are governed by check() alone.
+   * The patients whose compartments the caller may read: all, only some, or all except some
+   * (e.g. those whose Consent denies this caller). Resources outside the Patient compartment
+   * (Organization, Practitioner, ...) are governed by check() alone.
    */
-  visiblePatients(): Promise<readonly string[] | 'all'>;
+  visiblePatients(): Promise<Visibility>;
   /**
    * Throws Forbidden when the caller may not store `next` (create/update/patch) or remove
    * `previous` (update/patch/delete). `patients` are the compartments each touches.
    */
   checkWrite(kind: 'create' | 'update' | 'patch' | 'delete', write: WriteCheck): Promise<void>;
+}
+
+export type Visibility = 'all' | readonly string[] | { allExcept: readonly string[] };
+
+/** Whether a resource in these patients' compartments is visible. */
+export function canSee(visible: Visibility, patients: readonly string[]): boolean {
+  if (visible === 'all') return true;
+  if (Array.isArray(visible)) return patients.some((p) => visible.includes(p));
+  const { allExcept } = visible as { allExcept: readonly string[] };
+  return !patients.some((p) => allExcept.includes(p));
 }
 
 export interface WriteCheck {

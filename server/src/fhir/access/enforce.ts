@@ -9,7 +9,7 @@ import { Forbidden, Gone, MethodNotAllowed, NotFound } from '../errors.js';
 export const READ_ONLY_TYPES = new Set(['AuditEvent']);
 import type { FhirRepository } from '../repository.js';
 import type { SearchRequest } from '../search/model.js';
-import type { AccessKind } from './access-control.js';
+import { canSee, type AccessKind } from './access-control.js';
 import type { AuditRecord } from './audit-trail.js';
 import type { InteractionContext } from '../interactions.js';
 
@@ -34,7 +34,7 @@ export async function visiblePatientsOf(ctx: InteractionContext, kind: AccessKin
 export async function checkVisible(ctx: InteractionContext, kind: AccessKind, type: string, id: string, patients: string[]): Promise<string[]> {
   if (!ctx.compartment.includes(type)) return patients;
   const visible = await ctx.access.visiblePatients();
-  if (visible !== 'all' && !patients.some((p) => visible.includes(p))) {
+  if (!canSee(visible, patients)) {
     audit(ctx, { kind, type, id, outcome: 'denied', detail: 'outside the patients the caller may see', patients });
     throw new NotFound(`${type}/${id} not found`);
   }
@@ -45,7 +45,11 @@ export async function checkVisible(ctx: InteractionContext, kind: AccessKind, ty
 export async function restrictSearch(ctx: InteractionContext, request: SearchRequest): Promise<void> {
   if (!ctx.compartment.includes(request.resourceType)) return;
   const visible = await ctx.access.visiblePatients();
-  if (visible !== 'all') request.compartment = { params: ctx.compartment.params(request.resourceType), patients: visible };
+  if (visible === 'all') return;
+  const params = ctx.compartment.params(request.resourceType);
+  request.compartment = Array.isArray(visible)
+    ? { params, patients: visible as readonly string[] }
+    : { params, patients: (visible as { allExcept: readonly string[] }).allExcept, except: true };
 }
 
 /** History across a type or the whole server cannot be limited per patient: only unrestricted callers. */

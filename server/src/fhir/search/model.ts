@@ -27,8 +27,11 @@ export interface SearchRequest {
   cursor?: string;
   /** Parameters ignored under `Prefer: handling=lenient`, reported back in the self link. */
   ignored: string[];
-  /** Only resources in the compartments of these patients (access control, not the client). */
-  compartment?: { params: readonly string[]; patients: readonly string[] };
+  /**
+   * Access control (not the client): only resources in the compartments of these patients, or
+   * ('except') none in theirs.
+   */
+  compartment?: { params: readonly string[]; patients: readonly string[]; except?: boolean };
   /** The query as the client sent it, minus paging, to rebuild self/next links. */
   query: [string, string][];
 }

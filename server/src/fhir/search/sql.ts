@@ -41,13 +41,14 @@ export function compileWhere(request: SearchRequest, params: SqlParams): string 
   return conditions.join('\n  and ');
 }
 
-/** The caller may see only these patients' compartments: a Patient by id (or link), others by reference. */
+/** The caller may see only (or all but) these patients' compartments: a Patient by id (or link), others by reference. */
 function compartmentCondition(type: string, compartment: NonNullable<SearchRequest['compartment']>, params: SqlParams): string {
   const patients = params.add(compartment.patients);
   const linked = compartment.params.length
     ? `exists (select 1 from idx_reference i where i.res_type = r.type and i.res_id = r.id and i.param = any(${params.add(compartment.params)}::text[])
        and i.target_type = 'Patient' and i.target_id = any(${patients}::text[]))`
     : 'false';
+  if (compartment.except) return type === 'Patient' ? `(r.id <> all(${patients}::text[]) and not ${linked})` : `not ${linked}`;
   return type === 'Patient' ? `(r.id = any(${patients}::text[]) or ${linked})` : linked;
 }
 
