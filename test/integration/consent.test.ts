@@ -86,6 +86,20 @@ describe.each(backends)('consent and break-the-glass on %s', (backend) => {
     tokens.clinic = ((await token.json()) as { access_token: string }).access_token;
   });
 
+  it("IH-10: a resident account binds the resident's own verified identity, never somebody else's record", async () => {
+    const attempt = (fhirUser: string, value: string) =>
+      fetch(`${t.url}/oauth2/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `r-${value.slice(-4)}-${fhirUser.slice(-4)}`, password: newPassword(), role: 'resident', fhirUser, identity: { system: RESIDENT_ID, value } }),
+      });
+    const wrongRecord = await attempt(`Patient/${ids.B}`, '11010519491231002X');
+    expect(wrongRecord.status).toBe(400);
+    expect(JSON.stringify(await wrongRecord.json())).toContain('does not match');
+    expect((await attempt(`Patient/${ids.A}`, '110105194912310021')).status).toBe(400); // fails the ID-01 check
+    expect((await attempt('Patient/no-such-patient', '11010519491231002X')).status).toBe(400);
+  });
+
   it('PI-02: a resident permits a doctor with no care relationship; the doctor then sees their records, and only theirs', async () => {
     expect((await get(tokens['dr.stranger'], `Observation/${ids.obsA}`)).status).toBe(404);
     const permit = await create(consent(ids.A, 'permit', `Practitioner/${ids.stranger}`), tokens['resident.a']);

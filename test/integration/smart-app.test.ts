@@ -141,7 +141,7 @@ describe.each(backends)('SMART App Launch on %s', (backend) => {
       birthDate: '1949-12-31',
     });
     patientId = patient.id!;
-    otherPatientId = (await create<Patient>({ resourceType: 'Patient', name: [{ family: '李', given: ['雷'] }], gender: 'male' })).id!;
+    otherPatientId = (await create<Patient>({ resourceType: 'Patient', name: [{ family: '李', given: ['雷'] }], gender: 'male', identifier: [{ system: 'urn:suhe:passport', value: 'E12345678' }] })).id!;
     const observation = (subject: string, value: number): Observation & { resourceType: 'Observation' } => ({
       resourceType: 'Observation',
       status: 'final',
@@ -348,7 +348,7 @@ describe.each(backends)('SMART App Launch on %s', (backend) => {
 
   it(`locks an account after ${LOCKOUT.attempts} wrong passwords: then the right password is refused too`, async () => {
     const victim = { username: `locked-${randomBytes(3).toString('hex')}`, password: newPassword() };
-    await createAccount(t, { ...victim, role: 'resident', fhirUser: `Patient/${otherPatientId}`, identity: { system: 'urn:suhe:passport', value: `E${randomBytes(4).toString('hex')}` } });
+    await createAccount(t, { ...victim, role: 'resident', fhirUser: `Patient/${otherPatientId}`, identity: { system: 'urn:suhe:passport', value: 'E12345678' } });
     const { params } = authorizeParams();
     let genericMessage: string | undefined;
     for (let i = 0; i < LOCKOUT.attempts; i++) {

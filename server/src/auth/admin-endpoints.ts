@@ -3,7 +3,7 @@
 // number and unified social credit code) through the FHIR layer, audited like any other write.
 import type { Request } from 'express';
 import type { JsonWebKey } from 'node:crypto';
-import type { Organization } from '@medplum/fhirtypes';
+import type { Organization, Patient, Resource } from '@medplum/fhirtypes';
 import type { InteractionContext } from '../fhir/interactions.js';
 import { executeInteraction } from '../fhir/interactions.js';
 import { isResidentIdSystem, parseResidentId } from '../fhir/identity/resident-id.js';
@@ -66,7 +66,7 @@ export function publicView(client: { clientId: string; name: string; kind: strin
   return { client_id: client.clientId, name: client.name, kind: client.kind, role: client.role, scope: client.scope, organization: client.organization, status: client.status, redirect_uris: client.redirectUris };
 }
 
-export async function createAccount(auth: AuthService, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function createAccount(auth: AuthService, fhir: InteractionContext, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const role = String(body.role ?? '') as UserRole;
   if (!USER_ROLES.includes(role)) throw new OAuthError(400, 'invalid_request', `role must be one of ${USER_ROLES.join(', ')}`);
   const identity = body.identity as { system?: string; value?: string } | undefined;
@@ -78,6 +78,7 @@ export async function createAccount(auth: AuthService, body: Record<string, unkn
       if (!parsed.ok) throw new OAuthError(400, 'invalid_request', `identity.value is not a valid resident ID number (ID-01): ${parsed.reason}`);
     }
   }
+  await checkIdentity(fhir, String(body.fhirUser ?? ''), role === 'resident' ? identity : undefined);
   try {
     const account = await auth.users.create({
       username: String(body.username ?? ''),
@@ -92,5 +93,27 @@ export async function createAccount(auth: AuthService, body: Record<string, unkn
     const message = (err as Error).message;
     if (/unique|duplicate/i.test(message)) throw new OAuthError(409, 'invalid_request', 'that username is taken');
     throw new OAuthError(400, 'invalid_request', message);
+  }
+}
+
+/**
+ * The FHIR identity must exist; a resident's verified document must be one of their Patient's
+ * identifiers (the two resident-ID systems count as one, ID-02), so an account cannot be bound
+ * to somebody else's record.
+ */
+async function checkIdentity(fhir: InteractionContext, fhirUser: string, identity: { system?: string; value?: string } | undefined): Promise<void> {
+  const [type, id] = fhirUser.split('/');
+  let resource: Resource | undefined;
+  try {
+    resource = (await executeInteraction(fhir, { method: 'GET', path: [type, id ?? ''], query: [] })).resource;
+  } catch {
+    resource = undefined;
+  }
+  if (!resource) throw new OAuthError(400, 'invalid_request', `fhirUser ${fhirUser} does not exist`);
+  if (!identity) return;
+  const sameSystem = (system?: string) => system === identity.system || (isResidentIdSystem(system) && isResidentIdSystem(identity.system));
+  const identifiers = (resource as Patient).identifier ?? [];
+  if (!identifiers.some((i) => sameSystem(i.system) && i.value?.toUpperCase() === identity.value?.toUpperCase())) {
+    throw new OAuthError(400, 'invalid_request', `identity does not match any identifier of ${fhirUser} (IH-10: the account must bind the resident's own verified identity)`);
   }
 }

@@ -111,7 +111,7 @@ export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOp
     if (!found) throw new OAuthError(404, 'invalid_request', `no client ${req.params.id}`);
     res.json(publicView((await auth.clients.get(String(req.params.id)))!));
   }));
-  router.post('/users', admin, oauth(async (req, res) => void res.status(201).json(await createAccount(auth, jsonOf(req)))));
+  router.post('/users', admin, oauth(async (req, res) => void res.status(201).json(await createAccount(auth, adminFhir(req), jsonOf(req)))));
   return router;
 }
 

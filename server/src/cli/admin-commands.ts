@@ -86,7 +86,7 @@ export async function usersCommand(hub: Hub, args: ParsedArgs, env: NodeJS.Proce
   if (args.positional[0] !== 'add') throw new Error('usage: SUHE_PASSWORD=... suhe users add --username U --role resident|doctor|nurse|pharmacist|admin|regulator --fhir-user Patient/ID');
   if (!env.SUHE_PASSWORD) throw new Error('set the new account password in SUHE_PASSWORD (kept out of the shell history and process list)');
   const identity = flag('identity-system') ? { system: flag('identity-system'), value: flag('identity-value') } : undefined;
-  const account = await createAccount(hub.auth, { username: flag('username'), password: env.SUHE_PASSWORD, role: flag('role'), fhirUser: flag('fhir-user'), identity });
+  const account = await createAccount(hub.auth, hub.context(hub.config.publicBaseUrl ?? 'urn:suhe:cli'), { username: flag('username'), password: env.SUHE_PASSWORD, role: flag('role'), fhirUser: flag('fhir-user'), identity });
   say(`Created account ${account.username} (${account.role}) for ${account.fhirUser}.`);
   return 0;
 }
