@@ -86,7 +86,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const accessFor = (req: express.Request): AccessControl => {
     const caller = callerOf(req);
     if (!caller) throw new Unauthorized('An access token is required');
-    return new CallerAccess(caller, { repo, compartment });
+    return new CallerAccess(caller, { repo, compartment, identityOf: async (id) => (await auth.users.get(id))?.identity });
   };
 
   let capability: unknown;

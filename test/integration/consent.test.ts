@@ -86,6 +86,37 @@ describe.each(backends)('consent and break-the-glass on %s', (backend) => {
     tokens.clinic = ((await token.json()) as { access_token: string }).access_token;
   });
 
+  it("PI-03: a parent sees their child's records while the child is under 14, and nobody else's", async () => {
+    const now = new Date();
+    const birth = (years: number) => `${now.getUTCFullYear() - years}-01-01`;
+    const child = await create({ resourceType: 'Patient', name: [{ family: '甲', given: ['小'] }], birthDate: birth(8) } as Resource);
+    const teen = await create({ resourceType: 'Patient', name: [{ family: '甲', given: ['大'] }], birthDate: birth(15) } as Resource);
+    const neighbour = await create({ resourceType: 'Patient', name: [{ family: '邻' }], birthDate: birth(6) } as Resource);
+    const mother = (patient: string, idNumber: string) =>
+      ({
+        resourceType: 'RelatedPerson',
+        patient: { reference: `Patient/${patient}` },
+        relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH' }] }],
+        identifier: [{ system: 'urn:oid:2.16.840.1.113883.2.23.1.19.1', value: idNumber }], // the other resident-ID system: one identifier (ID-02)
+      }) as Resource;
+    await create(mother(child.id, '11010519491231002X'));
+    await create(mother(teen.id, '11010519491231002X'));
+    await create(mother(neighbour.id, '110105194912310101'));
+    const obs = async (patient: string) => (await create({ resourceType: 'Observation', status: 'final', code: { text: '身高' }, subject: { reference: `Patient/${patient}` } } as Resource)).id;
+    const [childObs, teenObs, neighbourObs] = [await obs(child.id), await obs(teen.id), await obs(neighbour.id)];
+
+    const token = tokens['resident.a'];
+    expect((await get(token, `Observation/${childObs}`)).status).toBe(200);
+    expect((await get(token, `Patient/${child.id}`)).status).toBe(200);
+    expect((await get(token, `Observation/${teenObs}`)).status).toBe(404);
+    expect((await get(token, `Observation/${neighbourObs}`)).status).toBe(404);
+    const seen = await searchIds(token, 'Observation?_count=100');
+    expect(seen).toContain(childObs);
+    expect(seen).toContain(ids.obsA);
+    expect(seen).not.toContain(teenObs);
+    expect(seen).not.toContain(neighbourObs);
+  });
+
   it("IH-10: a resident account binds the resident's own verified identity, never somebody else's record", async () => {
     const attempt = (fhirUser: string, value: string) =>
       fetch(`${t.url}/oauth2/users`, {

@@ -6,8 +6,7 @@
 // per-IP rate limit.
 //
 // The token endpoint, introspection and revocation share a per-IP rate limit, and every request
-// here comes from 127.0.0.1. The suites are split so that each hub sees well under 30 limited
-// requests (see the BUG note at the end: the configured limit is not what the hub applies).
+// here comes from 127.0.0.1: the suites start their hubs with a roomy limit.
 import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
@@ -20,7 +19,7 @@ const backends = await availableBackends('security tokens');
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
-// A generous limit for the suites (the hub is meant to honour it; see the BUG note at the end).
+// A generous limit for the suites (the last suite checks the limit itself).
 const ROOMY_LIMIT = { auth: { rateLimit: { capacity: 1000, perSecond: 100 } } };
 
 interface Answer {
@@ -562,11 +561,7 @@ describe.each(backends)('SMART Backend Services and institution clients on %s (S
     expect(orgs.body.total).toBe(0);
   });
 
-  // BUG: registerClient (server/src/auth/admin-endpoints.ts) creates the institution's Organization
-  // before ClientRegistry.register validates the rest of the registration (JWKS, client_id, scope),
-  // and not in one transaction with it. A registration refused with 400 invalid_client_metadata
-  // (here: a JWKS holding the private member "d") still leaves an Organization with the
-  // institution's licence number and credit code behind; every retry adds another duplicate.
+  // Regression: the Organization used to be created before the rest of the registration was checked.
   it('a refused registration leaves no Organization behind', async () => {
     const c = newBackendClient('inst-priv');
     const credit = makeUscc('12310115MB2F3458W');
@@ -592,11 +587,7 @@ describe('per-IP rate limit of the token endpoint (pglite)', () => {
   const t = useTestHub('pglite', { auth: { rateLimit: { capacity: 3, perSecond: 0.01 } } });
   const badRequest = () => postForm(t, 'token', { grant_type: 'client_credentials' }, { authorization: basic(t.admin.clientId, 'not-the-secret-at-all') });
 
-  // BUG: the configured limit (Config.auth.rateLimit, default 60 burst / 2 per second, overridable
-  // via ConfigOverrides.auth.rateLimit) is never used. oauthRoutes() in
-  // server/src/auth/oauth-routes.ts builds its per-IP limiter with a hard-coded
-  // `new RateLimiter({ capacity: 30, refillPerSecond: 1 })`, and createHub (server/src/app.ts) does
-  // not pass config.auth.rateLimit to it. Here the 4th request is still answered 401, not 429.
+  // Regression: the limiter once ignored the configured limit.
   it('the request over the configured capacity gets 429 with Retry-After', async () => {
     const statuses: number[] = [];
     let limited: Answer | undefined;

@@ -6,7 +6,7 @@
 //   admin        all                                all
 //   institution  scopes (system/...)                all; writes only to records it is the source of
 //   app (system) scopes                             all
-//   resident     scopes (patient/ or user/)         own compartment
+//   resident     scopes (patient/ or user/)         own compartment, and their children under 14 (PI-03)
 //   doctor/nurse/pharmacist  scopes (user/)         encounter, appointment, care team, episode of care
 //                                                   (family-doctor contract) or task (teleconsult) links,
 //                                                   plus Consent permits, minus Consent denies (PI-02);
@@ -20,6 +20,7 @@ import { Forbidden } from '../fhir/errors.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import { consentDecisions, PURPOSE } from './consent.js';
+import { wardsOf } from './guardianship.js';
 import type { Caller } from './guard.js';
 import { grantsFor, parseScopes, permissionFor, type ParsedScopes, type ScopeContext } from './scopes.js';
 
@@ -41,6 +42,8 @@ const UNRESTRICTED = new Set(['admin', 'institution', 'app']);
 export interface PolicyDeps {
   repo: FhirRepository;
   compartment: PatientCompartment;
+  /** The verified identity document an account is bound to (residents). */
+  identityOf: (userId: string) => Promise<{ system: string; value: string } | undefined>;
 }
 
 export class CallerAccess implements AccessControl {
@@ -120,7 +123,10 @@ export class CallerAccess implements AccessControl {
     }
     if (role === 'resident' || patient) {
       const own = patient ?? (fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : undefined);
-      return own ? [own] : [];
+      // PI-03: and the children under 14 they are parent or guardian of.
+      const identity = role === 'resident' ? await this.deps.identityOf(this.caller.claims.sub) : undefined;
+      const wards = identity ? await wardsOf(this.deps.repo, identity) : [];
+      return [...new Set([...(own ? [own] : []), ...wards])];
     }
     if (CLINICIANS.has(role) && fhirUser) {
       if (this.caller.purpose?.code === PURPOSE.breakTheGlass) return 'all'; // emergency: audited with its reason

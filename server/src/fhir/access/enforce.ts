@@ -13,6 +13,15 @@ import { canSee, type AccessKind } from './access-control.js';
 import type { AuditRecord } from './audit-trail.js';
 import type { InteractionContext } from '../interactions.js';
 
+/**
+ * Works out (and caches) which patients the caller may see before a transaction opens: the policy
+ * reads through the hub's repository, and inside an open transaction on the embedded database
+ * that read would wait for the transaction that waits for it.
+ */
+export async function settleVisibility(ctx: InteractionContext): Promise<void> {
+  await ctx.access.visiblePatients();
+}
+
 /** check() with the denial audited. */
 export function allow(ctx: InteractionContext, kind: AccessKind, type: string | undefined): void {
   try {
@@ -74,6 +83,7 @@ export async function auditedWrite<T>(
 ): Promise<T> {
   allow(ctx, kind, type);
   if (READ_ONLY_TYPES.has(type)) throw new MethodNotAllowed(`${type} resources are written by the hub itself and cannot be changed through the API`);
+  await settleVisibility(ctx);
   return ctx.repo.transaction(async (repo) => {
     const { result, stored, id, previous, previousPatients = [] } = await work(repo);
     const nextPatients = stored && kind !== 'delete' ? ctx.compartment.patientsOf(stored) : [];

@@ -4,7 +4,7 @@
 // any failure rolls everything back. A batch runs each entry on its own and reports each outcome.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { auditedWrite, restrictSearch, stampSource } from '../access/enforce.js';
+import { auditedWrite, restrictSearch, settleVisibility, stampSource } from '../access/enforce.js';
 import { findSingleMatch, parseConditionalUrl, type Restrict } from '../conditional.js';
 import { FhirError, Invalid, PreconditionFailed } from '../errors.js';
 import { executeInteraction, type Interaction, type InteractionContext, type InteractionResult, type Method } from '../interactions.js';
@@ -31,6 +31,7 @@ export async function processBundle(ctx: InteractionContext, body: unknown, mini
     throw new Invalid(`Bundle.type must be batch or transaction, got '${bundle.type ?? '(none)'}'`, ['Bundle.type']);
   }
   const entries = (bundle.entry ?? []).map((entry, index) => planEntry(entry, index));
+  await settleVisibility(ctx); // before any transaction opens (see settleVisibility)
   const response = bundle.type === 'transaction' ? await runTransaction(ctx, entries) : await runBatch(ctx, entries);
   if (minimal) for (const entry of response.entry ?? []) delete entry.resource;
   return response;
