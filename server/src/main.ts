@@ -2,7 +2,7 @@
 import { createHub, VERSION } from './app.js';
 import { createLogger } from './audit/logger.js';
 import { parseArgs, type ParsedArgs } from './cli/args.js';
-import { auditVerify, clientsCommand, keysRotate, usersCommand } from './cli/admin-commands.js';
+import { auditPrune, auditVerify, clientsCommand, keysRotate, usersCommand } from './cli/admin-commands.js';
 import { importFiles } from './cli/import.js';
 import { openDatabase } from './db/open.js';
 import { loadConfig, type ConfigOverrides } from './config/config.js';
@@ -15,6 +15,7 @@ Usage:
   suhe migrate [--data-dir DIR | --database URL]     apply database migrations and exit
   suhe import  FILE|DIR [--data-dir DIR | --database URL]   load FHIR Bundles (.json) and NDJSON
   suhe audit verify                 check the tamper-evident audit chain; names the first broken link
+  suhe audit prune                  remove audit events older than SUHE_AUDIT_RETENTION_DAYS (≥ 183)
   suhe keys rotate                  new token-signing key (old tokens stay valid until they expire)
   suhe clients list | add ... | suspend ID | activate ID     OAuth clients (institution systems, apps)
   suhe users add --username U --role R --fhir-user Patient/ID   accounts (password from SUHE_PASSWORD)
@@ -122,8 +123,9 @@ async function main(): Promise<void> {
     case 'import':
       return importCommand(args);
     case 'audit':
-      if (args.positional[0] !== 'verify') throw new Error('usage: suhe audit verify [--data-dir DIR | --database URL]');
-      return withDatabase(args, (db) => auditVerify(db, say));
+      if (args.positional[0] === 'verify') return withDatabase(args, (db) => auditVerify(db, say));
+      if (args.positional[0] === 'prune') return withDatabase(args, (db) => auditPrune(db, loadConfig(overridesFrom(args)).auditRetentionDays, say));
+      throw new Error('usage: suhe audit verify|prune [--data-dir DIR | --database URL]');
     case 'keys':
       if (args.positional[0] !== 'rotate') throw new Error('usage: suhe keys rotate [--data-dir DIR | --database URL]');
       return withDatabase(args, (db) => keysRotate(db, say));

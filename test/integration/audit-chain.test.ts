@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { PGlite } from '@electric-sql/pglite';
 import type { AuditEvent, Bundle, Patient } from '@medplum/fhirtypes';
 import pg from 'pg';
+import { pruneAuditEvents, sealPending, verifyAuditChain } from '../../server/src/audit/chain-store.js';
 import type { SqlExecutor } from '../../server/src/db/database.js';
 import { createTestDatabase } from '../helpers/hub.js';
 import { availableBackends } from '../helpers/parts.js';
@@ -316,5 +317,45 @@ describe.each(backends)('audit records on %s', (backend) => {
       expect(events).toHaveLength(1);
       expect(events[0].entity?.map((e) => e.what?.reference)).toContain(`Patient/${id}/_history/1`);
     }
+  });
+});
+
+describe.each(backends)('audit retention on %s (SEC-05)', (backend) => {
+  const t = useTestHub(backend);
+
+  const writePatients = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const res = await t.fetch(`${t.base}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: `留存${i}` }] }) });
+      expect(res.status).toBe(201);
+    }
+    await t.hub.audit.flush();
+    while ((await sealPending(t.hub.db)) > 0);
+  };
+
+  it('pruning removes the oldest events as a prefix of the chain; the rest, and what follows, still verify from the new anchor', async () => {
+    await writePatients(3);
+    const before = await verifyAuditChain(t.hub.db);
+    expect(before.problem).toBeUndefined();
+    expect(before.checked).toBeGreaterThanOrEqual(3);
+
+    const removed = await pruneAuditEvents(t.hub.db, new Date(Date.now() + 1000));
+    expect(removed).toBe(before.checked);
+    const [{ n }] = await t.hub.db.query<{ n: number }>(`select count(*)::int as n from resource where type = 'AuditEvent'`);
+    const [{ c }] = await t.hub.db.query<{ c: number }>('select count(*)::int as c from audit_chain');
+    expect(Number(c)).toBe(0);
+    // Only events not yet sealed when the prune ran can remain.
+    const afterPrune = await verifyAuditChain(t.hub.db);
+    expect(Number(n)).toBeLessThanOrEqual(afterPrune.pending);
+    expect(afterPrune.problem).toBeUndefined();
+    expect(afterPrune.head).toEqual(before.head);
+
+    // Outside the retention job, deleting audit records is still refused.
+    await writePatients(2);
+    await expect(t.hub.db.query(`delete from resource where type = 'AuditEvent'`)).rejects.toThrow(/append-only/);
+    await expect(t.hub.db.query('delete from audit_chain')).rejects.toThrow(/append-only/);
+
+    const later = await verifyAuditChain(t.hub.db);
+    expect(later.problem).toBeUndefined();
+    expect(later.checked).toBeGreaterThanOrEqual(2);
   });
 });

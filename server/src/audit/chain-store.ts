@@ -104,3 +104,50 @@ async function counts(db: SqlExecutor): Promise<{ pending: number; unchained: nu
   );
   return { pending: Number(row.pending), unchained: Number(row.unchained) };
 }
+
+/**
+ * Retention (SEC-05): removes the oldest AuditEvents recorded before `cutoff`, a prefix of the
+ * chain at a time, and moves the anchor to the last removed link, so what remains still verifies
+ * from it. Deletion is allowed by the append-only triggers only inside these transactions.
+ */
+export async function pruneAuditEvents(db: Database, cutoff: Date, onProgress: (line: string) => void = () => undefined, batch = 2000): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [SEAL_LOCK]); // no sealing meanwhile
+      await tx.query(`select set_config('suhe.audit_retention', 'on', true)`);
+      const from = await anchor(tx);
+      const rows = await tx.query<{ position: string; resource_id: string; hash: string; old: boolean }>(
+        `select c.position::text as position, c.resource_id, c.hash,
+                coalesce((r.content->>'recorded')::timestamptz < $2, true) as old
+           from audit_chain c left join resource r on r.type = 'AuditEvent' and r.id = c.resource_id
+          where c.position > $1 order by c.position limit $3`,
+        [from.position, cutoff.toISOString(), batch],
+      );
+      const prefix: typeof rows = [];
+      for (const row of rows) {
+        if (!row.old) break;
+        prefix.push(row);
+      }
+      if (!prefix.length) return 0;
+      const ids = prefix.map((r) => r.resource_id);
+      for (const table of ['idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri']) {
+        await tx.query(`delete from ${table} where res_type = 'AuditEvent' and res_id = any($1::text[])`, [ids]);
+      }
+      await tx.query(`delete from resource_history where type = 'AuditEvent' and id = any($1::text[])`, [ids]);
+      await tx.query(`delete from resource where type = 'AuditEvent' and id = any($1::text[])`, [ids]);
+      const last = prefix[prefix.length - 1];
+      await tx.query('delete from audit_chain where position <= $1', [last.position]);
+      await tx.query(
+        `insert into audit_anchor (id, position, hash) values (1, $1, $2)
+         on conflict (id) do update set position = excluded.position, hash = excluded.hash`,
+        [last.position, last.hash],
+      );
+      return prefix.length;
+    });
+    if (!n) break;
+    removed += n;
+    onProgress(`  removed ${removed} audit events`);
+  }
+  return removed;
+}

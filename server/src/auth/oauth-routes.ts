@@ -1,7 +1,8 @@
 // The authorization server's HTTP surface: /oauth2/* and the discovery documents. Sign-in and
-// token endpoints are rate limited per IP (and sign-in per username too), so guessing passwords
-// or client secrets is slow on top of the account lock-out.
+// token endpoints are rate limited per IP, the token endpoints per client and sign-in per
+// username too, so guessing passwords or client secrets is slow on top of the account lock-out.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
+import jwt from 'jsonwebtoken';
 import type { InteractionContext } from '../fhir/interactions.js';
 import { rawBody } from '../fhir/http/body.js';
 import { RateLimiter, rateLimit } from '../http/rate-limit.js';
@@ -61,7 +62,10 @@ export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOp
   const perIp = new RateLimiter({ capacity: limits.capacity, refillPerSecond: limits.perSecond });
   const perUser = new RateLimiter({ capacity: Math.max(1, Math.ceil(limits.capacity / 6)), refillPerSecond: limits.perSecond / 6 });
   const oauthBody = (retry: number) => ({ error: 'slow_down', error_description: `Too many requests; retry in ${retry} s` });
+  const perClient = new RateLimiter({ capacity: limits.capacity, refillPerSecond: limits.perSecond });
   const limitIp = rateLimit(perIp, (req) => req.ip, { body: oauthBody });
+  // Per client too, so one institution's misbehaving system cannot starve others behind the same NAT.
+  const limitClient = rateLimit(perClient, (req) => clientIdHint(req), { body: oauthBody });
   const limitUser: RequestHandler = rateLimit(perUser, (req) => (Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')).get('username') ?? undefined : undefined), { body: oauthBody });
   const oauth = (handler: (req: Request, res: Response) => Promise<unknown>): RequestHandler => async (req, res) => {
     try {
@@ -78,7 +82,7 @@ export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOp
   router.get('/authorize', limitIp, oauth((req, res) => showAuthorize(auth, req, res, new URLSearchParams(req.originalUrl.split('?')[1] ?? ''), auth.urls(req))));
   router.post('/authorize', limitIp, oauth((req, res) => showAuthorize(auth, req, res, formOf(req), auth.urls(req))));
   router.post('/login', limitIp, limitUser, oauth((req, res) => handleLogin(auth, req, res, formOf(req), auth.urls(req))));
-  router.post('/token', limitIp, oauth(async (req, res) => {
+  router.post('/token', limitIp, limitClient, oauth(async (req, res) => {
     try {
       res.json(await handleTokenRequest(auth, req, auth.urls(req)));
     } catch (err) {
@@ -86,13 +90,13 @@ export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOp
       throw err;
     }
   }));
-  router.post('/introspect', limitIp, oauth(async (req, res) => {
+  router.post('/introspect', limitIp, limitClient, oauth(async (req, res) => {
     const form = formOf(req);
     const urls = auth.urls(req);
     await authenticateClient(auth, req, form, urls); // the endpoint must not be an open token oracle
     res.json(await introspect(auth, form.get('token') ?? '', urls));
   }));
-  router.post('/revoke', limitIp, oauth(async (req, res) => {
+  router.post('/revoke', limitIp, limitClient, oauth(async (req, res) => {
     const form = formOf(req);
     const urls = auth.urls(req);
     const { client } = await authenticateClient(auth, req, form, urls);
@@ -158,8 +162,11 @@ async function revoke(auth: AuthService, token: string, clientId: string, urls: 
   if (refresh && refresh.client_id === clientId) await auth.revokeRefreshFamily(refresh.family);
 }
 
+/** The client a token request claims to come from (unverified: for rate limits and audit only). */
 function clientIdHint(req: Request): string {
   const form = Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')) : new URLSearchParams();
   const basic = req.get('authorization')?.startsWith('Basic ') ? Buffer.from(req.get('authorization')!.slice(6), 'base64').toString('utf8').split(':')[0] : undefined;
-  return (basic ?? form.get('client_id') ?? 'unknown').slice(0, 64);
+  const assertion = form.get('client_assertion');
+  const issuer = assertion ? (jwt.decode(assertion) as { iss?: unknown } | null)?.iss : undefined;
+  return String(basic ?? form.get('client_id') ?? (typeof issuer === 'string' ? issuer : 'unknown')).slice(0, 64);
 }

@@ -3,7 +3,7 @@
 // database first: PGlite allows one process at a time).
 import { readFileSync } from 'node:fs';
 import type { Hub } from '../app.js';
-import { sealPending, verifyAuditChain } from '../audit/chain-store.js';
+import { pruneAuditEvents, sealPending, verifyAuditChain } from '../audit/chain-store.js';
 import { createAccount, registerClient } from '../auth/admin-endpoints.js';
 import { SigningKeys } from '../auth/keys.js';
 import type { Database } from '../db/database.js';
@@ -31,6 +31,17 @@ export async function auditVerify(db: Database, say: Say): Promise<number> {
   say(`OK: ${report.checked} links verified; head at position ${report.head.position}, hash ${report.head.hash}.`);
   if (report.pending) say(`${report.pending} events are queued and not yet sealed.`);
   say('Keep the head hash somewhere outside this database (it proves later that nothing before it changed).');
+  return 0;
+}
+
+/** `suhe audit prune`: removes AuditEvents older than the retention period (at least 183 days, SEC-05). */
+export async function auditPrune(db: Database, retentionDays: number, say: Say): Promise<number> {
+  if (retentionDays < 183) throw new Error('audit retention must be at least 183 days (SEC-05)');
+  for (let n = await sealPending(db); n > 0; n = await sealPending(db));
+  const cutoff = new Date(Date.now() - retentionDays * 86_400_000);
+  say(`Removing audit events recorded before ${cutoff.toISOString()} (retention ${retentionDays} days)...`);
+  const removed = await pruneAuditEvents(db, cutoff, say);
+  say(`Removed ${removed} audit events; the chain now starts after them (suhe audit verify checks from there).`);
   return 0;
 }
 

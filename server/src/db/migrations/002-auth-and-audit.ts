@@ -83,7 +83,7 @@ export const migration002 = {
 )`,
     `create table audit_pending (
   seq bigserial primary key,
-  resource_id text not null unique
+  resource_id text not null
 )`,
     `create table audit_chain (
   position bigint primary key,

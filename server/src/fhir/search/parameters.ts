@@ -23,6 +23,16 @@ export interface SearchParamDef {
 /** Parameters answered from resource columns, not from index tables. */
 export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 
+/**
+ * Parameters the hub does not offer, per type. Every read writes an AuditEvent, and each index row
+ * costs every read; these three codes (the roles and kinds of agents and entities, all fixed by
+ * the BALP shape the hub writes) would add five rows to each event and tell an auditor nothing
+ * that type, subtype, agent and entity do not.
+ */
+const NOT_OFFERED: Record<string, ReadonlySet<string>> = {
+  AuditEvent: new Set(['agent-role', 'entity-role', 'entity-type']),
+};
+
 export class SearchParameterRegistry {
   private readonly byType = new Map<string, Map<string, SearchParamDef>>();
 
@@ -38,7 +48,7 @@ export class SearchParameterRegistry {
     const bases = (sp.base as string[]).flatMap((b) => (b === 'Resource' || b === 'DomainResource' ? this.resourceTypes : [b]));
     for (const type of bases) {
       const params = this.byType.get(type);
-      if (!params) continue;
+      if (!params || NOT_OFFERED[type]?.has(sp.code)) continue;
       const expression = sp.expression ? expressionForType(sp.expression, type) : undefined;
       if (sp.expression && !expression) continue;
       params.set(sp.code, {
