@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Database, SqlExecutor } from '../db/database.js';
+import { LazyTransaction } from '../db/lazy-transaction.js';
 import { Conflict, Gone, Invalid, NotFound, PreconditionFailed } from './errors.js';
 import { emptyIndexRows, extractIndexRows } from './index/extract.js';
 import { writeVersions, type VersionWrite } from './index/write-index.js';
@@ -83,15 +84,29 @@ export class FhirRepository {
     private readonly tx?: SqlExecutor,
   ) {}
 
-  /** Runs `work` with a repository whose every call joins one database transaction. */
+  /**
+   * Runs `work` with a repository whose every call joins one database transaction. The
+   * transaction begins at the first read or lock (LazyTransaction); work that only writes is
+   * sent as one statement at the end, which is atomic on its own.
+   */
   async transaction<T>(work: (repo: FhirRepository) => Promise<T>): Promise<T> {
     if (this.tx) return work(this);
-    return this.db.transaction(async (tx) => {
-      const repo = new FhirRepository(this.db, this.registry, this.validator, tx);
-      const result = await work(repo);
-      await repo.flush();
-      return result;
-    });
+    const lazy = new LazyTransaction(this.db);
+    const repo = new FhirRepository(this.db, this.registry, this.validator, lazy);
+    let result: T;
+    try {
+      result = await work(repo);
+      if (lazy.opened) {
+        await repo.flush();
+      } else {
+        await repo.flushTo(this.db);
+      }
+    } catch (err) {
+      await lazy.rollback();
+      throw err;
+    }
+    await lazy.commit();
+    return result;
   }
 
   /** The executor for a read: pending writes are sent first so the read sees them. */
@@ -101,10 +116,14 @@ export class FhirRepository {
   }
 
   private async flush(): Promise<void> {
+    await this.flushTo(this.executor);
+  }
+
+  private async flushTo(executor: SqlExecutor): Promise<void> {
     if (this.pending.length === 0) return;
     const writes = this.pending;
     this.pending = [];
-    await sendWrites(this.executor, writes);
+    await sendWrites(executor, writes);
   }
 
   private async enqueue(write: VersionWrite): Promise<void> {
