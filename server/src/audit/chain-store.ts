@@ -10,8 +10,9 @@ import { GENESIS_HASH, linkHash, verifyChain, type ChainProblem, type ChainRow }
 const SEAL_LOCK = 7_447_002;
 
 // An event's content hash: SHA-256 of the text PostgreSQL gives for its jsonb, which is canonical
-// (jsonb keeps no whitespace or key order of its own), computed in the database so sealing costs
-// the hub nothing. Any change to the stored event changes it.
+// (jsonb keeps no whitespace or key order of its own), computed in the database: by the trigger
+// that queues a new event (migration 002) and here, when verifying. Any change to the stored
+// event changes it.
 const CONTENT_HASH = `encode(sha256(convert_to(r.content::text, 'UTF8')), 'hex')`;
 
 /** Links up to `limit` queued AuditEvents into the chain; returns how many (0 if another process holds the lock). */
@@ -19,17 +20,15 @@ export async function sealPending(db: Database, limit = 1000): Promise<number> {
   return db.transaction(async (tx) => {
     const [lock] = await tx.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [SEAL_LOCK]);
     if (!lock.ok) return 0;
-    const pending = await tx.query<{ seq: string; resource_id: string; content_hash: string | null }>(
-      `select p.seq::text as seq, p.resource_id, ${CONTENT_HASH} as content_hash
-         from audit_pending p left join resource r on r.type = 'AuditEvent' and r.id = p.resource_id
-        order by p.seq limit $1`,
+    // The trigger that queued each event hashed it as it was stored (same CONTENT_HASH expression).
+    const pending = await tx.query<{ seq: string; resource_id: string; content_hash: string }>(
+      `select p.seq::text as seq, p.resource_id, p.content_hash from audit_pending p order by p.seq limit $1`,
       [limit],
     );
     if (!pending.length) return 0;
     let { position, hash } = await head(tx);
     const rows: ChainRow[] = [];
     for (const p of pending) {
-      if (p.content_hash === null) continue; // pruned before sealing: nothing to link
       position++;
       const link = linkHash(hash, position, p.resource_id, p.content_hash);
       rows.push({ position, resourceId: p.resource_id, contentHash: p.content_hash, prevHash: hash, hash: link });

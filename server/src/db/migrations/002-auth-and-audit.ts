@@ -4,8 +4,8 @@
 //
 // AuditEvents themselves are FHIR resources in `resource`; triggers make those rows append-only
 // (a retention job may delete only with `suhe.audit_retention` set in its transaction) and queue
-// each new one in `audit_pending`, from where the sealer links it into `audit_chain`, a hash chain
-// in commit order (see server/src/audit/).
+// each new one in `audit_pending` with the SHA-256 of its stored jsonb text, from where the
+// sealer links it into `audit_chain`, a hash chain in commit order (see server/src/audit/).
 export const migration002 = {
   version: 2,
   name: 'auth credentials and audit chain',
@@ -83,7 +83,8 @@ export const migration002 = {
 )`,
     `create table audit_pending (
   seq bigserial primary key,
-  resource_id text not null
+  resource_id text not null,
+  content_hash text not null
 )`,
     `create table audit_chain (
   position bigint primary key,
@@ -101,7 +102,8 @@ export const migration002 = {
 )`,
     `create function suhe_audit_queue() returns trigger language plpgsql as $$
 begin
-  insert into audit_pending (resource_id) values (new.id);
+  insert into audit_pending (resource_id, content_hash)
+    values (new.id, encode(sha256(convert_to(new.content::text, 'UTF8')), 'hex'));
   return new;
 end $$`,
     `create trigger resource_audit_queue after insert on resource
