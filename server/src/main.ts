@@ -59,7 +59,8 @@ async function serve(args: ParsedArgs): Promise<void> {
   say(`Suhe is ready.
   FHIR API          ${url}/fhir
   Capabilities      ${url}/fhir/metadata
-  Patients          ${url}/fhir/Patient
+  Patients          ${url}/fhir/Patient  (needs an access token)
+  SMART discovery   ${url}/.well-known/smart-configuration  (tokens: ${url}/oauth2/token)
   Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   const stop = async (signal: string) => {
     say(`${signal}: shutting down...`);
