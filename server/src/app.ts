@@ -94,6 +94,9 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', false);
+  // Versioned reads set their own ETag (W/"versionId"); express would otherwise hash every other
+  // response body (search pages, Bundles) to make one nobody uses.
+  app.set('etag', false);
   app.use(requestIds(logger));
   app.use(securityHeaders());
   if (config.corsOrigins.length) app.use(corsAllowList(config.corsOrigins));
