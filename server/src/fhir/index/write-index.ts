@@ -1,8 +1,9 @@
 // Writes resource versions, their history rows and all their index rows in ONE statement
-// (data-modifying CTEs over unnest arrays).
+// (data-modifying CTEs over JSON documents unpacked in the database).
 import type { SqlExecutor } from '../../db/database.js';
 import { INDEX_TABLES, type IndexRows, type IndexTable } from './extract.js';
 
+// The columns of each index table after (res_type, res_id), with the SQL type each is cast to.
 const COLUMNS: Record<IndexTable, { names: string[]; types: string[] }> = {
   string: { names: ['param', 'value', 'norm'], types: ['text', 'text', 'text'] },
   token: { names: ['param', 'system', 'code', 'display'], types: ['text', 'text', 'text', 'text'] },
@@ -28,10 +29,12 @@ export interface VersionWrite {
 }
 
 /**
- * Writes any number of versions in ONE statement: the versions and every index row travel as
- * unnest arrays. The text depends only on the statement's shape (are there updates, inserts, rows
- * for each index table?), so the few shapes in use stay prepared in PostgreSQL (no parse or plan
- * per write), and a transaction Bundle's hundreds of resources cost one round trip, not one each.
+ * Writes any number of versions in ONE statement. The versions and every index row travel as JSON
+ * documents that PostgreSQL unpacks with jsonb_array_elements: building them costs the hub one
+ * JSON.stringify per table (the resources' own JSON is spliced in as it is), where text arrays
+ * would need every element escaped. The statement text depends only on its shape (are there
+ * updates, inserts, rows for each index table?), so the few shapes in use stay prepared in
+ * PostgreSQL, and a transaction Bundle's hundreds of resources cost one round trip, not one each.
  */
 export async function writeVersions(tx: SqlExecutor, writes: VersionWrite[]): Promise<void> {
   if (writes.length === 0) return;
@@ -40,26 +43,24 @@ export async function writeVersions(tx: SqlExecutor, writes: VersionWrite[]): Pr
     inserts: writes.some((w) => !w.exists),
     tables: INDEX_TABLES.filter((table) => writes.some((w) => w.rows[table].length > 0)),
   };
-  const values: unknown[] = [
-    writes.map((w) => w.type),
-    writes.map((w) => w.id),
-    writes.map((w) => w.versionId),
-    writes.map((w) => w.lastUpdated),
-    writes.map((w) => w.deleted),
-    writes.map((w) => w.method),
-    writes.map((w) => w.content),
-    writes.map((w) => w.exists),
-  ];
+  const values: unknown[] = [versionsJson(writes)];
   for (const table of shape.tables) {
-    const owners = writes.flatMap((w) => (w.rows[table] as unknown[][]).map(() => w));
-    const rows = writes.flatMap((w) => w.rows[table] as unknown[][]);
-    values.push(owners.map((w) => w.type), owners.map((w) => w.id));
-    COLUMNS[table].names.forEach((_, col) => values.push(rows.map((row) => row[col])));
+    values.push(JSON.stringify(writes.flatMap((w) => (w.rows[table] as unknown[][]).map((row) => [w.type, w.id, ...row]))));
   }
   const key = shapeKey(shape);
   let sql = statements.get(key);
   if (!sql) statements.set(key, (sql = buildStatement(shape)));
   await tx.query(sql, values, { name: `suhe_write_${key}` });
+}
+
+/** The versions as one JSON array; `content` is already JSON text and goes in unchanged. */
+function versionsJson(writes: VersionWrite[]): string {
+  const items = writes.map(
+    (w) =>
+      `{"t":${JSON.stringify(w.type)},"i":${JSON.stringify(w.id)},"v":${w.versionId},"l":${JSON.stringify(w.lastUpdated)},` +
+      `"d":${w.deleted},"m":${JSON.stringify(w.method)},"x":${w.exists},"c":${w.content}}`,
+  );
+  return `[${items.join(',')}]`;
 }
 
 interface Shape {
@@ -77,8 +78,9 @@ function shapeKey(shape: Shape): string {
 
 function buildStatement(shape: Shape): string {
   const ctes = [
-    `w as (select * from unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::boolean[], $6::text[], $7::jsonb[], $8::boolean[])
-      as w(type, id, version_id, last_updated, deleted, method, content, existed))`,
+    `w as (select e->>'t' as type, e->>'i' as id, (e->>'v')::int as version_id, (e->>'l')::timestamptz as last_updated,
+      (e->>'d')::boolean as deleted, e->>'m' as method, e->'c' as content, (e->>'x')::boolean as existed
+      from jsonb_array_elements($1::jsonb) e)`,
   ];
   if (shape.updates) {
     ctes.push(`updated as (update resource r set version_id = w.version_id, last_updated = w.last_updated, deleted = w.deleted,
@@ -93,11 +95,12 @@ function buildStatement(shape: Shape): string {
   }
   ctes.push(`history as (insert into resource_history (type, id, version_id, last_updated, deleted, method, content)
     select type, id, version_id, last_updated, deleted, method, content from w)`);
-  let n = 8;
+  let n = 1;
   for (const table of shape.tables) {
     const { names, types } = COLUMNS[table];
-    const arrays = [`$${++n}::text[]`, `$${++n}::text[]`, ...types.map((t) => `$${++n}::${t}[]`)];
-    ctes.push(`add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')}) select * from unnest(${arrays.join(', ')}))`);
+    const columns = ['text', 'text', ...types].map((type, i) => `(e->>${i})::${type}`).join(', ');
+    ctes.push(`add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')})
+      select ${columns} from jsonb_array_elements($${++n}::jsonb) e)`);
   }
   return `with ${ctes.join(',\n  ')}\nselect 1`;
 }
