@@ -100,15 +100,16 @@ export const migration002 = {
   position bigint not null,
   hash text not null
 )`,
+    // One statement-level trigger per insert (not a call per row): batches of AuditEvents are
+    // queued with one insert ... select over the statement's new rows.
     `create function suhe_audit_queue() returns trigger language plpgsql as $$
 begin
   insert into audit_pending (resource_id, content_hash)
-    values (new.id, encode(sha256(convert_to(new.content::text, 'UTF8')), 'hex'));
-  return new;
+    select n.id, encode(sha256(convert_to(n.content::text, 'UTF8')), 'hex') from new_rows n where n.type = 'AuditEvent';
+  return null;
 end $$`,
     `create trigger resource_audit_queue after insert on resource
-  for each row when (new.type = 'AuditEvent') execute function suhe_audit_queue()`,
-    // Nothing may change an audit record; the retention job (and only it) may delete old ones.
+  referencing new table as new_rows for each statement execute function suhe_audit_queue()`,
     `create function suhe_audit_append_only() returns trigger language plpgsql as $$
 begin
   if tg_op = 'DELETE' and coalesce(current_setting('suhe.audit_retention', true), '') = 'on' then
