@@ -6,7 +6,7 @@
 // same answer, so sign-in does not reveal which names exist.
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../db/database.js';
-import { hashPassword, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
 
 export type UserRole = 'resident' | 'doctor' | 'nurse' | 'pharmacist' | 'admin' | 'regulator';
 export const USER_ROLES: UserRole[] = ['resident', 'doctor', 'nurse', 'pharmacist', 'admin', 'regulator'];
@@ -83,6 +83,8 @@ export class UserAccounts {
       return { reason: row.failed_attempts + 1 >= LOCKOUT.attempts ? 'wrong password; account now locked' : 'wrong password' };
     }
     if (row.failed_attempts > 0) await this.db.query('update auth_user set failed_attempts = 0, locked_until = null where id = $1', [row.id]);
+    // When the scrypt cost has been raised since this hash was made, re-hash now that we hold the password.
+    if (needsRehash(row.password_hash)) await this.db.query('update auth_user set password_hash = $2 where id = $1', [row.id, await hashPassword(password)]);
     return { user: toAccount(row) };
   }
 }
