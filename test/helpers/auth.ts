@@ -27,10 +27,10 @@ export async function clientCredentialsToken(origin: string, client: BootstrapCl
 }
 
 /** fetch with `Authorization: Bearer <token>` unless the caller set an Authorization header. */
-export function fetchWithToken(token: () => string): typeof fetch {
-  return (input, init = {}) => {
+export function fetchWithToken(token: () => string | Promise<string>): typeof fetch {
+  return async (input, init = {}) => {
     const headers = new Headers(init.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token()}`);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${await token()}`);
     return fetch(input, { ...init, headers });
   };
 }

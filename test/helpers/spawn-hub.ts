@@ -1,7 +1,7 @@
 // Runs the real `suhe` CLI as a child process, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { clientCredentialsToken, newBootstrapClient, type BootstrapClient } from './auth.js';
+import { clientCredentialsToken, fetchWithToken, newBootstrapClient, type BootstrapClient } from './auth.js';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 
@@ -49,12 +49,7 @@ export function spawnHub(
         buffered = '';
         const base = match[1];
         let token: Promise<string> | undefined;
-        const authed: typeof fetch = async (input, init = {}) => {
-          token ??= clientCredentialsToken(base.replace(/\/fhir$/, ''), admin);
-          const headers = new Headers(init.headers);
-          if (!headers.has('authorization')) headers.set('authorization', `Bearer ${await token}`);
-          return fetch(input, { ...init, headers });
-        };
+        const authed = fetchWithToken(() => (token ??= clientCredentialsToken(base.replace(/\/fhir$/, ''), admin)));
         resolveReady({ child, base, admin, fetch: authed, output, exited, startMs: Date.now() - started });
       }
     };

@@ -9,7 +9,7 @@ import { RateLimiter, rateLimit } from '../http/rate-limit.js';
 import { createAccount, jsonOf, publicView, registerClient } from './admin-endpoints.js';
 import { handleLogin, showAuthorize } from './authorize-endpoint.js';
 import type { AuthService, HubUrls } from './service.js';
-import { authenticateClient, formOf, handleTokenRequest, OAuthError, sendOAuthError } from './token-endpoint.js';
+import { authenticateClient, basicCredentials, formOf, handleTokenRequest, OAuthError, sendOAuthError } from './token-endpoint.js';
 
 export const SMART_CAPABILITIES = [
   'launch-standalone', 'client-public', 'client-confidential-symmetric', 'client-confidential-asymmetric',
@@ -165,7 +165,7 @@ async function revoke(auth: AuthService, token: string, clientId: string, urls: 
 /** The client a token request claims to come from (unverified: for rate limits and audit only). */
 function clientIdHint(req: Request): string {
   const form = Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')) : new URLSearchParams();
-  const basic = req.get('authorization')?.startsWith('Basic ') ? Buffer.from(req.get('authorization')!.slice(6), 'base64').toString('utf8').split(':')[0] : undefined;
+  const basic = basicCredentials(req)?.id;
   const assertion = form.get('client_assertion');
   const issuer = assertion ? (jwt.decode(assertion) as { iss?: unknown } | null)?.iss : undefined;
   return String(basic ?? form.get('client_id') ?? (typeof issuer === 'string' ? issuer : 'unknown')).slice(0, 64);

@@ -33,16 +33,28 @@ export function formOf(req: Request): URLSearchParams {
   return new URLSearchParams(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
 }
 
+/** RFC 6749 §2.3.1 client_secret_basic: form-encoded id and secret, base64 in the header. */
+export function basicCredentials(req: Request): { id: string; secret: string } | undefined {
+  const header = req.get('authorization');
+  if (!header?.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Who is calling: Basic credentials, a client assertion, or (public clients) a bare client_id. */
 export async function authenticateClient(auth: AuthService, req: Request, form: URLSearchParams, urls: HubUrls): Promise<{ client: Client; method: string }> {
   const header = req.get('authorization');
   try {
     if (header?.startsWith('Basic ')) {
-      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new ClientAuthError('malformed Basic credentials');
-      const id = decodeURIComponent(decoded.slice(0, colon));
-      return { client: await auth.clients.authenticateSecret(id, decodeURIComponent(decoded.slice(colon + 1))), method: 'client_secret_basic' };
+      const credentials = basicCredentials(req);
+      if (!credentials) throw new ClientAuthError('malformed Basic credentials');
+      return { client: await auth.clients.authenticateSecret(credentials.id, credentials.secret), method: 'client_secret_basic' };
     }
     const assertionType = form.get('client_assertion_type');
     if (assertionType !== null) {

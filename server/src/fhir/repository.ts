@@ -170,8 +170,7 @@ export class FhirRepository {
     );
     if (!rows.length) return undefined;
     const row = rows[0];
-    const patients = [...row.patients];
-    if (type === 'Patient' && !row.deleted && !patients.includes(id)) patients.push(id);
+    const patients = withOwnCompartment(type, id, row.patients, !row.deleted);
     return { json: row.content, versionId: String(row.version_id), lastUpdated: row.last_updated, deleted: row.deleted, patients };
   }
 
@@ -193,18 +192,15 @@ export class FhirRepository {
    * (`params` are the compartment's search parameters for the type). A Patient is in its own.
    */
   async compartmentPatients(type: string, id: string, params: readonly string[]): Promise<string[]> {
-    const rows = await (await this.reader()).query<{ target_id: string }>(
-      `select distinct target_id from idx_reference
-        where res_type = $1 and res_id = $2 and param = any($3::text[]) and target_type = 'Patient' and target_id is not null`,
+    const [row] = await (await this.reader()).query<{ patients: string[]; live: boolean }>(
+      `select array(select distinct i.target_id from idx_reference i
+                     where i.res_type = $1 and i.res_id = $2 and i.param = any($3::text[])
+                       and i.target_type = 'Patient' and i.target_id is not null) as patients,
+              exists(select 1 from resource where type = $1 and id = $2 and not deleted) as live`,
       [type, id, params],
       { name: 'suhe_compartment_patients' },
     );
-    const ids = rows.map((r) => r.target_id);
-    if (type === 'Patient' && !ids.includes(id)) {
-      const exists = await (await this.reader()).query('select 1 from resource where type = $1 and id = $2 and not deleted', [type, id], { name: 'suhe_exists' });
-      if (exists.length) ids.push(id);
-    }
-    return ids;
+    return withOwnCompartment(type, id, row.patients, row.live);
   }
 
   /**
@@ -387,4 +383,9 @@ function checkIfMatch(current: Current | undefined, ifMatch: string | undefined,
   if (String(current.versionId) !== ifMatch) {
     throw new PreconditionFailed(`If-Match: ${label} is at version ${current.versionId}, not ${ifMatch}`);
   }
+}
+
+/** A live Patient is in its own compartment, besides any it is linked into. */
+function withOwnCompartment(type: string, id: string, patients: string[], live: boolean): string[] {
+  return type === 'Patient' && live && !patients.includes(id) ? [...patients, id] : patients;
 }
