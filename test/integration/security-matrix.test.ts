@@ -243,6 +243,34 @@ describe.each(backends)('security matrix on %s', (backend) => {
     expect(entriesOf(byId.body)).toEqual([]);
   });
 
+  it("residentA: chains, _has, _include/_revinclude, system and compartment search and $everything never reach B", async () => {
+    const resident = as('residentA');
+    const ask = async (path: string) => {
+      const res = await resident('GET', path);
+      return { path, status: res.status, ids: entriesOf(res.body).map((r) => `${r.resourceType}/${r.id}`), text: res.text };
+    };
+    // Each of these would name B (or B's Observation) for an unrestricted caller: the admin's view proves it.
+    const leaks = [
+      `Observation?subject:Patient.name=${encodeURIComponent('李')}`,
+      `Patient?_has:Observation:subject:identifier=${encodeURIComponent(`${MARK}|shared-B`)}`,
+      `Observation?_id=${obs.B.id}&_include=Observation:subject`,
+      `Patient?_id=${ids.B}&_revinclude=Observation:subject`,
+      `?_type=Patient,Observation&_id=${ids.B},${obs.B.id}`,
+      `Patient/${ids.B}/Observation`,
+      `Patient/${ids.B}/$everything`,
+    ];
+    for (const path of leaks) {
+      const truth = await admin('GET', path);
+      expect({ path, status: truth.status, hasB: truth.text.includes(ids.B) }).toEqual({ path, status: 200, hasB: true });
+      const seen = await ask(path);
+      expect({ path, status: [200, 404].includes(seen.status), leaksB: seen.text.includes(ids.B) }).toEqual({ path, status: true, leaksB: false });
+    }
+    // And the same features still work on A's own data.
+    expect((await ask(`Observation?_id=${obs.A.id}&_include=Observation:subject`)).ids).toContain(`Patient/${ids.A}`);
+    expect((await ask(`Patient/${ids.A}/$everything`)).ids).toEqual(expect.arrayContaining([`Patient/${ids.A}`, `Observation/${obs.A.id}`]));
+    expect((await ask(`Patient?_has:Observation:subject:identifier=${encodeURIComponent(`${MARK}|shared-A`)}`)).ids).toEqual([`Patient/${ids.A}`]);
+  });
+
   it("a conditional create by residentA with B's identifier does not reveal B's Patient", async () => {
     const res = await as('residentA')(
       'POST',

@@ -59,7 +59,7 @@ describe('search parameters per type', () => {
 describe('parseSearchRequest', () => {
   it('reads filters, modifiers, OR values and result parameters', () => {
     const request = parse('Patient', 'name:exact=Li,Wang&birthdate=ge2000&_count=5&_sort=-birthdate,name&_total=accurate');
-    expect(request.filters.map((f) => [f.param.code, f.modifier, f.values])).toEqual([
+    expect(request.filters.map((f) => (f.kind === 'value' ? [f.param.code, f.modifier, f.values] : f.kind))).toEqual([
       ['name', 'exact', ['Li', 'Wang']],
       ['birthdate', undefined, ['ge2000']],
     ]);
@@ -76,8 +76,13 @@ describe('parseSearchRequest', () => {
   it.each([
     ['unknown parameter', 'Patient', 'colour=red', 'colour'],
     ['unsupported modifier', 'Patient', 'name:below=x', 'name:below'],
-    ['chain', 'Observation', 'subject.name=x', 'subject.name'],
-    ['composite', 'Observation', 'code-value-quantity=x$1', 'code-value-quantity'],
+    ['chain through a non-reference', 'Observation', 'code.name=x', 'code.name'],
+    ['chain to a parameter no target has', 'Observation', 'subject:Patient.colour=x', 'subject:Patient.colour'],
+    ['composite with the wrong number of parts', 'Observation', 'code-value-quantity=x', 'code-value-quantity'],
+    ['_has with a non-reference', 'Patient', '_has:Observation:code:status=final', '_has:Observation:code:status'],
+    ['_include of another type', 'Patient', '_include=Observation:subject', '_include'],
+    ['special parameter', 'Patient', '_text=x', '_text'],
+    ['contained search', 'Patient', '_contained=true', '_contained'],
     ['bad :missing value', 'Patient', 'gender:missing=maybe', 'gender:missing'],
     ['empty value', 'Patient', 'gender=', 'gender'],
     ['bad _count', 'Patient', '_count=-1', '_count'],
@@ -96,10 +101,11 @@ describe('parseSearchRequest', () => {
   it('under handling=lenient ignores unknown parameters and remembers them', () => {
     const request = parse('Patient', 'colour=red&gender=male', true);
     expect(request.ignored).toEqual(['colour']);
-    expect(request.filters.map((f) => f.param.code)).toEqual(['gender']);
+    expect(request.filters.map((f) => (f.kind === 'value' ? f.param.code : f.kind))).toEqual(['gender']);
   });
   it('a reference parameter accepts a resource type as modifier', () => {
-    expect(parse('Observation', 'subject:Patient=1').filters[0].modifier).toBe('Patient');
+    const [filter] = parse('Observation', 'subject:Patient=1').filters;
+    expect(filter.kind === 'value' && filter.modifier).toBe('Patient');
     expect(() => parse('Observation', 'subject:Banana=1')).toThrow(Invalid);
   });
 });
@@ -114,8 +120,15 @@ describe('compileSearch', () => {
     expect(sql).toMatch(/limit \$\d+$/);
   });
   it('binds exactly the parameters the SQL uses (PostgreSQL rejects untyped unused ones)', () => {
-    for (const qs of ['birthdate=ge2000', 'birthdate=2000', 'birthdate=ap2000', 'general-practitioner=Practitioner/1', '_sort=-birthdate&_cursor=' + Buffer.from(JSON.stringify({ keys: ['2000-01-01'], seq: '5' })).toString('base64url')]) {
+    for (const qs of ['general-practitioner:Practitioner.name=li', 'general-practitioner.organization.name=x', '_has:Observation:patient:code=1', '_has:Observation:subject:_has:AuditEvent:entity:agent=Device/1', 'identifier:of-type=http://x|MR|1', 'general-practitioner:identifier=urn:x|1', 'name:text=pet chal', 'birthdate=ge2000', 'birthdate=2000', 'birthdate=ap2000', 'general-practitioner=Practitioner/1', '_sort=-birthdate&_cursor=' + Buffer.from(JSON.stringify({ keys: ['2000-01-01'], seq: '5' })).toString('base64url')]) {
       const { sql, params } = compileSearch(parse('Patient', qs));
+      const used = new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+      expect({ qs, used: used.size }).toEqual({ qs, used: params.length });
+    }
+  });
+  it('binds exactly the parameters of composite and chained Observation searches', () => {
+    for (const qs of ['code-value-quantity=http://loinc.org|8480-6$gt140', 'component-code-value-quantity=8480-6$lt90|http://unitsofmeasure.org|mm[Hg]', 'subject:Patient.birthdate=ge1950&_has:DiagnosticReport:result:status=final']) {
+      const { sql, params } = compileSearch(parse('Observation', qs));
       const used = new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
       expect({ qs, used: used.size }).toEqual({ qs, used: params.length });
     }

@@ -15,7 +15,7 @@ export interface Config {
   /** Public base URL, when the hub sits behind a proxy; otherwise derived from each request. */
   publicBaseUrl?: string;
   bodyLimitBytes: number;
-  search: { defaultCount: number; maxCount: number; defaultTotal: TotalMode };
+  search: { defaultCount: number; maxCount: number; defaultTotal: TotalMode; maxIncludes: number };
   logLevel: string;
   profilesDir: string;
   /** An admin client for scripts and tests (client_secret_basic); none unless both are set. */
@@ -50,6 +50,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       defaultCount: overrides.search?.defaultCount ?? 20,
       maxCount: overrides.search?.maxCount ?? 1000,
       defaultTotal: overrides.search?.defaultTotal ?? 'accurate',
+      // Resources _include/_revinclude may add to one page; a Bundle that hits it says so.
+      maxIncludes: overrides.search?.maxIncludes ?? intFrom(env.SUHE_SEARCH_MAX_INCLUDES, 'SUHE_SEARCH_MAX_INCLUDES') ?? 1000,
     },
     logLevel: overrides.logLevel ?? env.SUHE_LOG_LEVEL ?? 'info',
     profilesDir: overrides.profilesDir ?? resolve(PROJECT_ROOT, 'fhir-profiles'),

@@ -9,9 +9,12 @@ import { READ_ONLY_TYPES, allow, audit, auditedWrite, checkVisible, currentVersi
 import { findSingleMatch, conditionalCreate } from './conditional.js';
 import { Gone, Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
-import { historyBundle, searchsetBundle } from './search/bundle.js';
+import { historyBundle } from './search/bundle.js';
 import type { SearchRequest } from './search/model.js';
-import { parseSearchRequest, type SearchLimits } from './search/parse.js';
+import type { SearchLimits } from './search/parse.js';
+import { searchCompartment, searchSystem, searchType } from './search-interactions.js';
+import { everything } from './everything.js';
+import { startReindex } from './reindex.js';
 import type { R4Validator } from './validation.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -53,6 +56,8 @@ export interface InteractionContext {
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {
   const [type, id, sub, vid, ...rest] = req.path;
   if (rest.length > 0) throw new NotFound(`No such path: /${req.path.join('/')}`);
+  if (type === undefined && req.method === 'GET') return searchSystem(ctx, req);
+  if (type === '_search' && req.path.length === 1 && req.method === 'POST') return searchSystem(ctx, req);
   if (type === '_history' && req.path.length === 1 && req.method === 'GET') return history(ctx, req, {});
   if (!type || !ctx.repo.registry.isResourceType(type)) throw new NotFound(`Unknown resource type '${type ?? ''}'`);
   if (READ_ONLY_TYPES.has(type) && req.method !== 'GET' && !(req.method === 'POST' && (id === '_search' || id?.startsWith('$')))) {
@@ -61,8 +66,13 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
 
   if (id === undefined) return typeLevel(ctx, req, type);
   if (id === '_history' && req.path.length === 2 && req.method === 'GET') return history(ctx, req, { type });
-  if (id === '_search' && req.path.length === 2 && req.method === 'POST') return search(ctx, req, type);
-  if (id.startsWith('$')) return operation(ctx, req, type, id);
+  if (id === '_search' && req.path.length === 2 && req.method === 'POST') return searchType(ctx, req, type);
+  if (id.startsWith('$')) return typeOperation(ctx, req, type, id);
+  if (sub?.startsWith('$') && vid === undefined) return instanceOperation(ctx, req, type, id, sub);
+  if (type === 'Patient' && sub !== undefined && sub !== '_history' && vid === undefined && req.method === 'GET') {
+    if (!ctx.repo.registry.isResourceType(sub)) throw new NotFound(`Unknown resource type '${sub}'`);
+    return searchCompartment(ctx, req, id, sub);
+  }
   if (sub === '_history' && req.method === 'GET') {
     if (vid === undefined) return history(ctx, req, { type, id });
     const patients = await visiblePatientsOf(ctx, 'vread', type, id);
@@ -115,7 +125,7 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
   const restrict = (request: SearchRequest) => restrictSearch(ctx, request);
   switch (req.method) {
     case 'GET':
-      return search(ctx, req, type);
+      return searchType(ctx, req, type);
     case 'POST': {
       const resource = stampSource(ctx, stripId(expectResource(req.body, type)));
       return auditedWrite(ctx, 'create', type, async (repo) => {
@@ -158,17 +168,6 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
   }
 }
 
-async function search(ctx: InteractionContext, req: Interaction, type: string): Promise<InteractionResult> {
-  allow(ctx, 'search-type', type);
-  const request = parseSearchRequest(type, req.query, ctx.repo.registry, ctx.limits, req.lenient);
-  await restrictSearch(ctx, request);
-  const result = await ctx.repo.search(request);
-  const patients = new Set<string>();
-  if (ctx.audit && ctx.compartment.includes(type)) for (const r of result.resources) for (const p of ctx.compartment.patientsOf(r)) patients.add(p);
-  audit(ctx, { kind: 'search-type', type, outcome: 'success', patients: [...patients], query: new URLSearchParams(req.query).toString() });
-  return { status: 200, resource: searchsetBundle(ctx.base, type, request, result) };
-}
-
 async function history(ctx: InteractionContext, req: Interaction, target: { type?: string; id?: string }): Promise<InteractionResult> {
   const params = new Map(req.query);
   const since = params.get('_since');
@@ -192,7 +191,13 @@ async function history(ctx: InteractionContext, req: Interaction, target: { type
   return { status: 200, resource: historyBundle(ctx.base, path, req.query, result, cursor) };
 }
 
-async function operation(ctx: InteractionContext, req: Interaction, type: string, name: string): Promise<InteractionResult> {
+async function instanceOperation(ctx: InteractionContext, req: Interaction, type: string, id: string, name: string): Promise<InteractionResult> {
+  if (type === 'Patient' && name === '$everything' && (req.method === 'GET' || req.method === 'POST')) return everything(ctx, req, id);
+  throw new NotFound(`Operation ${name} is not supported on ${type}/${id}`);
+}
+
+async function typeOperation(ctx: InteractionContext, req: Interaction, type: string, name: string): Promise<InteractionResult> {
+  if (name === '$reindex' && req.method === 'POST') return startReindex(ctx, type);
   if (name === '$validate' && req.method === 'POST') {
     allow(ctx, 'operation', type);
     let resource = req.body as Resource | Bundle;

@@ -1,16 +1,27 @@
 // The versioned FHIR store: every write is one transaction (resource, history, indexes).
 // Callers above (routes, bundles, modules) go through this class, never through the tables.
 import { randomUUID } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import type { Database, SqlExecutor } from '../db/database.js';
 import { LazyTransaction } from '../db/lazy-transaction.js';
 import { Conflict, Gone, Invalid, NotFound, PreconditionFailed } from './errors.js';
 import { emptyIndexRows, extractIndexRows } from './index/extract.js';
-import { writeVersions, type VersionWrite } from './index/write-index.js';
+import { rewriteIndexRows, writeVersions, type VersionWrite } from './index/write-index.js';
+import { registerSearchParameter } from './custom-search-parameters.js';
 import { applyJsonPatch } from './json-patch.js';
 import type { SearchParameterRegistry } from './search/parameters.js';
-import type { SearchRequest } from './search/model.js';
+import type { AccessRestriction, IncludeSpec, SearchRequest } from './search/model.js';
 import { compileSearch, cursorAfter } from './search/sql.js';
+import { runIncludes, type IncludeResult } from './search/include.js';
+import { resolveTerminology } from './search/terminology.js';
+
+export interface SearchOptions {
+  /** Types whose resources the caller may read: includes of other types are not fetched. */
+  canRead?: (type: string) => boolean;
+  maxIncludes?: number;
+}
+
+const DEFAULT_MAX_INCLUDES = 1000;
 
 /** Checks a resource before it is stored; throws Invalid with the FHIRPath of each problem. */
 export interface ResourceValidator {
@@ -35,6 +46,10 @@ export interface StoredJson {
 
 export interface SearchResult {
   resources: Resource[];
+  /** Resources added by `_include` / `_revinclude` (search mode `include`). */
+  included?: Resource[];
+  /** The include bound was reached. */
+  includesTruncated?: boolean;
   total?: number;
   /** Opaque position after the last resource on this page; absent on the last page. */
   nextCursor?: string;
@@ -282,19 +297,90 @@ export class FhirRepository {
     });
   }
 
-  async search(request: SearchRequest): Promise<SearchResult> {
-    this.checkType(request.resourceType);
+  async search(request: SearchRequest, options: SearchOptions = {}): Promise<SearchResult> {
+    for (const type of request.types ?? [request.resourceType]) this.checkType(type);
+    await resolveTerminology(request, (type, url) => this.findCanonical(type, url));
     const compiled = compileSearch(request);
     const db = await this.reader();
-    const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
-    const page = rows.slice(0, request.count);
-    const result: SearchResult = { resources: page.map((row) => JSON.parse(row.content as string) as Resource) };
-    if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
-    if (compiled.countSql) {
+    const result: SearchResult = { resources: [] };
+    if (request.summary !== 'count') {
+      const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
+      const page = rows.slice(0, request.count);
+      result.resources = page.map((row) => JSON.parse(row.content as string) as Resource);
+      if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
+    }
+    if (request.include.length && result.resources.length) {
+      const { resources, truncated } = await this.includes(request.include, result.resources, { ...options, restriction: request.restriction });
+      result.included = resources;
+      if (truncated) result.includesTruncated = true;
+    }
+    if (compiled.countSql && request.total === 'estimate') {
+      // The planner's row estimate: instant on any table size, and what `estimate` allows.
+      const [plan] = await db.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${compiled.countSql.replace('select count(*)::int as total', 'select 1')}`, compiled.countParams);
+      const json = plan['QUERY PLAN'];
+      const parsed = (typeof json === 'string' ? JSON.parse(json) : json) as { Plan: { 'Plan Rows': number } }[];
+      result.total = Math.round(parsed[0].Plan['Plan Rows']);
+    } else if (compiled.countSql) {
       const [count] = await db.query<{ total: number }>(compiled.countSql, compiled.countParams);
       result.total = Number(count.total);
     }
     return result;
+  }
+
+  /** What `_include` / `_revinclude` specs add to `matches` (see search/include.ts). */
+  async includes(specs: IncludeSpec[], matches: Resource[], options: SearchOptions & { restriction?: AccessRestriction }): Promise<IncludeResult> {
+    if (specs.length === 0 || matches.length === 0) return { resources: [], truncated: false };
+    const db = await this.reader();
+    const query = (sql: string, params: unknown[]) => db.query<{ content: string }>(sql, params);
+    return runIncludes(query, specs, matches, this.registry, {
+      restriction: options.restriction,
+      canRead: options.canRead ?? (() => true),
+      max: options.maxIncludes ?? DEFAULT_MAX_INCLUDES,
+    });
+  }
+
+  /** Every live resource of a type (small conformance types only: SearchParameter at start). */
+  async allOfType<T extends Resource>(type: string): Promise<T[]> {
+    const rows = await (await this.reader()).query<{ content: string }>('select content::text as content from resource where type = $1 and not deleted order by seq', [type]);
+    return rows.map((r) => JSON.parse(r.content) as T);
+  }
+
+  /**
+   * Live resources of `type` after position `afterSeq`, in creation order, for batch jobs
+   * ($reindex): a keyset walk that new writes cannot disturb.
+   */
+  async batchAfter(type: string, afterSeq: string, limit: number): Promise<{ resource: Resource; seq: string }[]> {
+    const rows = await (await this.reader()).query<{ content: string; seq: string }>(
+      'select content::text as content, seq::text as seq from resource where type = $1 and not deleted and seq > $2::bigint order by seq limit $3',
+      [type, afterSeq, limit],
+    );
+    return rows.map((r) => ({ resource: JSON.parse(r.content) as Resource, seq: r.seq }));
+  }
+
+  /** Rewrites the index rows of current versions (no new version): after a new SearchParameter. */
+  async reindex(resources: Resource[]): Promise<void> {
+    await rewriteIndexRows(await this.reader(), resources.map((r) => ({ type: r.resourceType, id: r.id!, rows: extractIndexRows(r, this.registry) })));
+  }
+
+  async countOfType(type: string): Promise<number> {
+    const [row] = await (await this.reader()).query<{ n: number }>('select count(*)::int as n from resource where type = $1 and not deleted', [type]);
+    return Number(row.n);
+  }
+
+  /** A stored conformance resource by canonical URL (`url|version` picks a version), or by `Type/id`. */
+  async findCanonical(type: string, canonical: string): Promise<Resource | undefined> {
+    const [url, version] = canonical.split('|');
+    const local = new RegExp(`^${type}/([A-Za-z0-9\\-.]{1,64})$`).exec(url);
+    const db = await this.reader();
+    const rows = local
+      ? await db.query<{ content: string }>('select content::text as content from resource where type = $1 and id = $2 and not deleted', [type, local[1]])
+      : await db.query<{ content: string }>(
+          `select r.content::text as content from idx_uri i join resource r on r.type = i.res_type and r.id = i.res_id
+            where i.res_type = $1 and i.param = 'url' and i.value = $2 and not r.deleted order by r.last_updated desc`,
+          [type, url],
+        );
+    const found = rows.map((r) => JSON.parse(r.content) as Resource & { version?: string });
+    return version ? found.find((r) => r.version === version) : found[0];
   }
 
   /** Instance, type or system history, newest first, keyset-paged on the history sequence. */
@@ -350,6 +436,7 @@ export class FhirRepository {
   }
 
   private async write(resource: Resource, method: 'POST' | 'PUT' | 'PATCH', exists: boolean): Promise<void> {
+    if (resource.resourceType === 'SearchParameter') registerSearchParameter(resource as SearchParameter, this.registry);
     await this.enqueue({
       type: resource.resourceType,
       id: resource.id!,

@@ -31,20 +31,25 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
 
   router.get('/metadata', (req, res) => sendJson(res, 200, options.capabilityStatement(base(req)), wantsPretty(req)));
 
+  router.get('/', (req, res) => handle(req, res, []));
+
   router.post('/', async (req, res) => {
     const bundle = await processBundle(options.context(base(req), req), jsonBody(req), /return=minimal/.test(req.get('prefer') ?? ''));
     sendJson(res, 200, bundle, wantsPretty(req));
   });
 
-  router.all('/{*path}', async (req: Request, res: Response) => {
+  router.all('/{*path}', (req: Request, res: Response) => handle(req, res, (req.params as { path?: string[] }).path ?? []));
+
+  async function handle(req: Request, res: Response, path: string[]): Promise<void> {
     const method = req.method as Method;
     if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw new MethodNotAllowed(`${req.method} is not supported`);
-    const path = (req.params as { path?: string[] }).path ?? [];
     const query = queryEntries(req);
     let body: unknown;
     if (method === 'PATCH') body = jsonBody(req, PATCH_TYPES);
-    else if (method === 'POST' && path[1] === '_search' && mediaTypeOf(req) === FORM) {
+    else if (method === 'POST' && (path[1] === '_search' || (path[0] === '_search' && path.length === 1)) && mediaTypeOf(req) === FORM) {
       query.push(...new URLSearchParams((req.body as Buffer).toString('utf8')).entries());
+    } else if (method === 'POST' && path.at(-1)?.startsWith('$') && !(req.body as Buffer | undefined)?.length) {
+      body = undefined; // an operation without input parameters
     } else if (method === 'POST' || method === 'PUT') body = jsonBody(req);
 
     const result = await executeInteraction(options.context(base(req), req), {
@@ -69,7 +74,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
     } else {
       res.status(result.status).end();
     }
-  });
+  }
   return router;
 }
 

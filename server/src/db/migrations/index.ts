@@ -1,5 +1,6 @@
 import { migration001 } from './001-resources.js';
 import { migration002 } from './002-auth-and-audit.js';
+import { migration003 } from './003-composite-index.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002];
+export const migrations: Migration[] = [migration001, migration002, migration003];

@@ -28,6 +28,13 @@ export class PatientCompartment {
     return this.paramsByType.get(type) ?? [];
   }
 
+  /** Every compartment type with its parameters (a search's access restriction carries this). */
+  paramMap(): Readonly<Record<string, readonly string[]>> {
+    return (this.map ??= Object.fromEntries(this.paramsByType));
+  }
+
+  private map?: Record<string, string[]>;
+
   /** The ids of the patients whose compartment holds `resource` (a Patient is in its own). */
   patientsOf(resource: Resource): string[] {
     const ids = new Set<string>();

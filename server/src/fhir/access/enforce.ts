@@ -8,7 +8,7 @@ import { Forbidden, Gone, MethodNotAllowed, NotFound } from '../errors.js';
 /** AuditEvents are written by the hub alone; through the API they are read-only (append-only store). */
 export const READ_ONLY_TYPES = new Set(['AuditEvent']);
 import type { FhirRepository } from '../repository.js';
-import type { SearchRequest } from '../search/model.js';
+import { typesReached, type SearchRequest } from '../search/model.js';
 import { canSee, type AccessKind } from './access-control.js';
 import type { AuditRecord } from './audit-trail.js';
 import type { InteractionContext } from '../interactions.js';
@@ -50,15 +50,32 @@ export async function checkVisible(ctx: InteractionContext, kind: AccessKind, ty
   return patients;
 }
 
-/** Limits a search to the caller's patients when the type belongs to the Patient compartment. */
+/**
+ * Limits a search to the caller's patients: the restriction applies to every Patient-compartment
+ * type the search reaches (the searched types, chains, `_has`, includes). Each type reached must
+ * also be searchable by the caller at all (scopes, role).
+ */
 export async function restrictSearch(ctx: InteractionContext, request: SearchRequest): Promise<void> {
-  if (!ctx.compartment.includes(request.resourceType)) return;
+  // The searched types themselves were checked by the interaction (search, or the conditional write).
+  const searched = request.types ?? [request.resourceType];
+  for (const type of typesReached(request)) if (!searched.includes(type)) allow(ctx, 'search-type', type);
   const visible = await ctx.access.visiblePatients();
   if (visible === 'all') return;
-  const params = ctx.compartment.params(request.resourceType);
-  request.compartment = Array.isArray(visible)
+  const params = ctx.compartment.paramMap();
+  request.restriction = Array.isArray(visible)
     ? { params, patients: visible as readonly string[] }
     : { params, patients: (visible as { allExcept: readonly string[] }).allExcept, except: true };
+}
+
+/** Whether the caller may read resources of `type` at all (for what `_include` may add). */
+export function canRead(ctx: InteractionContext, type: string): boolean {
+  try {
+    ctx.access.check('search-type', type);
+    return true;
+  } catch (err) {
+    if (err instanceof Forbidden) return false;
+    throw err;
+  }
 }
 
 /** History across a type or the whole server cannot be limited per patient: only unrestricted callers. */

@@ -17,13 +17,26 @@ export interface IndexRows {
   quantity: [param: string, system: string | null, code: string | null, unit: string | null, value: string][];
   reference: [param: string, targetType: string | null, targetId: string | null, reference: string][];
   uri: [param: string, value: string][];
+  /** One row per combination of component values; `parts` holds each component's columns. */
+  composite: [param: string, c0: string | null, parts: string][];
 }
 
 export type IndexTable = keyof IndexRows;
-export const INDEX_TABLES: IndexTable[] = ['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri'];
+export const INDEX_TABLES: IndexTable[] = ['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri', 'composite'];
+
+/** The columns of one index value without its parameter: one IndexRows tuple minus `param`. */
+type Columns = (string | null)[];
+
+/**
+ * Extra token rows that serve two modifiers without new tables: `identifier:of-type` (system and
+ * code of the identifier's type; display = the identifier's value) and `subject:identifier`
+ * (a Reference's logical identifier). Their names cannot clash with parameter codes.
+ */
+export const OF_TYPE_SUFFIX = ':of-type';
+export const IDENTIFIER_SUFFIX = ':identifier';
 
 export function emptyIndexRows(): IndexRows {
-  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [] };
+  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [] };
 }
 
 export function extractIndexRows(resource: Resource, registry: SearchParameterRegistry): IndexRows {
@@ -41,41 +54,79 @@ export function extractIndexRows(resource: Resource, registry: SearchParameterRe
   return dedupe(rows);
 }
 
-function addValue(rows: IndexRows, param: SearchParamDef, { type, value }: TypedValue): void {
-  if (value === undefined || value === null) return;
+function addValue(rows: IndexRows, param: SearchParamDef, typed: TypedValue): void {
+  if (typed.value === undefined || typed.value === null) return;
   const code = param.code;
-  switch (param.type) {
+  if (param.type === 'composite') {
+    for (const parts of compositeParts(param, typed)) {
+      rows.composite.push([code, param.components![0].type === 'token' ? parts[0][1] : null, JSON.stringify(parts)]);
+    }
+    return;
+  }
+  const table = rows[param.type as Exclude<IndexTable, 'composite'>] as unknown[][] | undefined;
+  if (!table) return;
+  for (const columns of valueColumns(param.type, typed)) table.push([code, ...columns]);
+  if (param.type === 'token' && typed.type === 'Identifier') {
+    for (const coding of typed.value.type?.coding ?? []) {
+      if (coding.code && typed.value.value) rows.token.push([code + OF_TYPE_SUFFIX, coding.system ?? null, coding.code, typed.value.value]);
+    }
+  }
+  if (param.type === 'reference' && typeof typed.value === 'object') {
+    const identifier = typed.value.identifier;
+    if (identifier?.value) rows.token.push([code + IDENTIFIER_SUFFIX, identifier.system ?? null, identifier.value, null]);
+  }
+}
+
+/** The index columns one value gives for a parameter type (several for a CodeableConcept). */
+export function valueColumns(type: string, { type: valueType, value }: TypedValue): Columns[] {
+  if (value === undefined || value === null) return [];
+  switch (type) {
     case 'string':
-      for (const text of stringParts(type, value)) rows.string.push([code, text, normalizeString(text)]);
-      break;
+      return stringParts(valueType, value).map((text) => [text, normalizeString(text)]);
     case 'token':
-      rows.token.push(...tokenParts(type, value).map((t) => [code, ...t] as IndexRows['token'][number]));
-      break;
+      return tokenParts(valueType, value);
     case 'date': {
-      const range = dateParts(type, value);
-      if (range) rows.date.push([code, range.lo, range.hi]);
-      break;
+      const range = dateParts(valueType, value);
+      return range ? [[range.lo, range.hi]] : [];
     }
     case 'number':
-      if (typeof value === 'number') rows.number.push([code, String(value)]);
-      break;
+      return typeof value === 'number' ? [[String(value)]] : [];
     case 'quantity':
-      if (typeof value === 'object' && typeof value.value === 'number') {
-        rows.quantity.push([code, value.system ?? null, value.code ?? value.currency ?? null, value.unit ?? null, String(value.value)]);
-      }
-      break;
+      return typeof value === 'object' && typeof value.value === 'number'
+        ? [[value.system ?? null, value.code ?? value.currency ?? null, value.unit ?? null, String(value.value)]]
+        : [];
     case 'reference': {
       const reference = typeof value === 'string' ? value : value.reference;
-      if (typeof reference === 'string' && reference) {
-        const target = parseReference(reference);
-        rows.reference.push([code, target?.type ?? null, target?.id ?? null, reference]);
-      }
-      break;
+      if (typeof reference !== 'string' || !reference) return [];
+      const target = parseReference(reference);
+      return [[target?.type ?? null, target?.id ?? null, reference]];
     }
     case 'uri':
-      if (typeof value === 'string') rows.uri.push([code, value]);
-      break;
+      return typeof value === 'string' ? [[value]] : [];
+    default:
+      return [];
   }
+}
+
+/**
+ * A composite value: for one element reached by the parameter's expression (an Observation, or
+ * one of its components), every combination of its components' values, so that
+ * `component-code-value-quantity=8480-6$gt140` matches a code and a value of the SAME component.
+ */
+function compositeParts(param: SearchParamDef, root: TypedValue): Columns[][] {
+  let combinations: Columns[][] = [[]];
+  for (const component of param.components!) {
+    let values: TypedValue[];
+    try {
+      values = evalFhirPathTyped(component.atom, [root]);
+    } catch {
+      return [];
+    }
+    const columns = values.flatMap((v) => valueColumns(component.type, v));
+    combinations = combinations.flatMap((prefix) => columns.map((c) => [...prefix, c]));
+    if (combinations.length === 0) return [];
+  }
+  return combinations;
 }
 
 function stringParts(type: string, value: any): string[] {

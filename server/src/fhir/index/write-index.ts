@@ -12,6 +12,7 @@ const COLUMNS: Record<IndexTable, { names: string[]; types: string[] }> = {
   quantity: { names: ['param', 'system', 'code', 'unit', 'value'], types: ['text', 'text', 'text', 'text', 'numeric'] },
   reference: { names: ['param', 'target_type', 'target_id', 'reference'], types: ['text', 'text', 'text', 'text'] },
   uri: { names: ['param', 'value'], types: ['text', 'text'] },
+  composite: { names: ['param', 'c0', 'parts'], types: ['text', 'text', 'jsonb'] },
 };
 
 export interface VersionWrite {
@@ -69,11 +70,38 @@ interface Shape {
   tables: IndexTable[];
 }
 
-/** At most 2 × 2 × 2^7 shapes; in practice a handful (create, update, delete). */
+/** At most 2 × 2 × 2^8 shapes; in practice a handful (create, update, delete). */
 const statements = new Map<string, string>();
 
 function shapeKey(shape: Shape): string {
   return `${shape.updates ? 'u' : ''}${shape.inserts ? 'i' : ''}_${INDEX_TABLES.map((t) => (shape.tables.includes(t) ? '1' : '0')).join('')}`;
+}
+
+/**
+ * Replaces the index rows of current versions without writing a version ($reindex after a new
+ * SearchParameter): one statement per batch, like a write.
+ */
+export async function rewriteIndexRows(tx: SqlExecutor, items: { type: string; id: string; rows: IndexRows }[]): Promise<void> {
+  if (items.length === 0) return;
+  const values: unknown[] = [JSON.stringify(items.map((item) => [item.type, item.id]))];
+  const ctes = [`w as (select e->>0 as type, e->>1 as id from jsonb_array_elements($1::jsonb) e)`];
+  for (const table of INDEX_TABLES) {
+    ctes.push(`drop_${table} as (delete from idx_${table} i using w where i.res_type = w.type and i.res_id = w.id)`);
+  }
+  for (const table of INDEX_TABLES) {
+    const rows = items.flatMap((item) => (item.rows[table] as unknown[][]).map((row) => [item.type, item.id, ...row]));
+    if (rows.length === 0) continue;
+    values.push(JSON.stringify(rows));
+    ctes.push(insertIndexRows(table, values.length));
+  }
+  await tx.query(`with ${ctes.join(',\n  ')}\nselect 1`, values);
+}
+
+function insertIndexRows(table: IndexTable, parameter: number): string {
+  const { names, types } = COLUMNS[table];
+  const columns = ['text', 'text', ...types].map((type, i) => `(e->>${i})::${type}`).join(', ');
+  return `add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')})
+      select ${columns} from jsonb_array_elements($${parameter}::jsonb) e)`;
 }
 
 function buildStatement(shape: Shape): string {
@@ -96,11 +124,6 @@ function buildStatement(shape: Shape): string {
   ctes.push(`history as (insert into resource_history (type, id, version_id, last_updated, deleted, method, content)
     select type, id, version_id, last_updated, deleted, method, content from w)`);
   let n = 1;
-  for (const table of shape.tables) {
-    const { names, types } = COLUMNS[table];
-    const columns = ['text', 'text', ...types].map((type, i) => `(e->>${i})::${type}`).join(', ');
-    ctes.push(`add_${table} as (insert into idx_${table} (res_type, res_id, ${names.join(', ')})
-      select ${columns} from jsonb_array_elements($${++n}::jsonb) e)`);
-  }
+  for (const table of shape.tables) ctes.push(insertIndexRows(table, ++n));
   return `with ${ctes.join(',\n  ')}\nselect 1`;
 }

@@ -1,5 +1,6 @@
 // Builds searchset and history Bundles with self/first/next links that carry the keyset cursor.
-import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { subset } from './subset.js';
 import type { HistoryResult, SearchResult } from '../repository.js';
 import type { SearchRequest } from './model.js';
 
@@ -13,9 +14,37 @@ export function searchsetBundle(base: string, path: string, request: SearchReque
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset' };
   if (result.total !== undefined) bundle.total = result.total;
   bundle.link = link;
+  const cut = (resource: Resource) => subset(resource, request.summary, request.elements);
+  const entry: BundleEntry[] = [
+    ...result.resources.map((resource) => ({ fullUrl: fullUrl(base, resource), resource: cut(resource), search: { mode: 'match' as const } })),
+    ...(result.included ?? []).map((resource) => ({ fullUrl: fullUrl(base, resource), resource: cut(resource), search: { mode: 'include' as const } })),
+  ];
+  const notes = searchNotes(request, result);
+  if (notes.length) entry.push({ resource: { resourceType: 'OperationOutcome', issue: notes }, search: { mode: 'outcome' } });
   // FHIR JSON has no empty arrays: an empty page has no `entry` at all.
-  if (result.resources.length) bundle.entry = result.resources.map((resource) => ({ fullUrl: fullUrl(base, resource), resource, search: { mode: 'match' } }));
+  if (entry.length) bundle.entry = entry;
   return bundle;
+}
+
+/** What the client should know about how the search was answered (lenient handling, include bound). */
+function searchNotes(request: SearchRequest, result: SearchResult): OperationOutcomeIssue[] {
+  const notes: OperationOutcomeIssue[] = [];
+  if (request.ignored.length) {
+    notes.push({
+      severity: 'warning',
+      code: 'not-supported',
+      diagnostics: `Ignored under Prefer: handling=lenient (unknown or unsupported): ${request.ignored.join(', ')}. The self link lists the parameters that were applied.`,
+      expression: request.ignored,
+    });
+  }
+  if (result.includesTruncated) {
+    notes.push({
+      severity: 'warning',
+      code: 'too-costly',
+      diagnostics: 'The _include/_revinclude bound of this server was reached: some included resources are missing. Use a smaller _count or a narrower search.',
+    });
+  }
+  return notes;
 }
 
 export function historyBundle(base: string, path: string, query: [string, string][], result: HistoryResult, cursor?: string): Bundle {

@@ -18,6 +18,13 @@ export interface SearchParamDef {
   /** For reference parameters: the resource types a reference may point to. */
   targets: string[];
   url?: string;
+  /** For composite parameters: each component's type and expression, relative to `expression`. */
+  components?: CompositeComponent[];
+}
+
+export interface CompositeComponent {
+  type: SearchParamType;
+  atom: FhirPathAtom;
 }
 
 /** Parameters answered from resource columns, not from index tables. */
@@ -35,16 +42,22 @@ const NOT_OFFERED: Record<string, ReadonlySet<string>> = {
 
 export class SearchParameterRegistry {
   private readonly byType = new Map<string, Map<string, SearchParamDef>>();
+  /** Types of all known parameters by canonical URL: composite components name theirs this way. */
+  private readonly typeByUrl = new Map<string, SearchParamType>();
 
   /** @param fastPaths compile plain-path expressions to direct walks (off only to compare the two). */
   constructor(readonly resourceTypes: string[], parameters: SearchParameter[], private readonly fastPaths = true) {
     for (const type of resourceTypes) this.byType.set(type, new Map());
+    for (const sp of parameters) if (sp.url && sp.type) this.typeByUrl.set(sp.url, sp.type as SearchParamType);
     for (const sp of parameters) this.add(sp);
   }
 
   /** Adds (or replaces) a SearchParameter, e.g. one shipped in fhir-profiles/. */
   add(sp: SearchParameter): void {
     if (!sp.code || !sp.type || !sp.base) return;
+    if (sp.url) this.typeByUrl.set(sp.url, sp.type as SearchParamType);
+    const components = sp.type === 'composite' ? this.components(sp) : undefined;
+    if (sp.type === 'composite' && !components) return;
     const bases = (sp.base as string[]).flatMap((b) => (b === 'Resource' || b === 'DomainResource' ? this.resourceTypes : [b]));
     for (const type of bases) {
       const params = this.byType.get(type);
@@ -59,8 +72,18 @@ export class SearchParameterRegistry {
         walk: expression && this.fastPaths ? compileSimplePath(expression, type) : undefined,
         targets: sp.target ?? [],
         url: sp.url,
+        ...(components ? { components } : {}),
       });
     }
+  }
+
+  /** The components of a composite parameter, or undefined when one cannot be resolved. */
+  private components(sp: SearchParameter): CompositeComponent[] | undefined {
+    const parts = (sp.component ?? []).map((c) => {
+      const type = c.definition ? this.typeByUrl.get(c.definition) : undefined;
+      return type && type !== 'composite' && c.expression ? { type, atom: parseFhirPath(c.expression) } : undefined;
+    });
+    return parts.length >= 2 && parts.every(Boolean) ? (parts as CompositeComponent[]) : undefined;
   }
 
   get(type: string, code: string): SearchParamDef | undefined {
@@ -73,7 +96,7 @@ export class SearchParameterRegistry {
 
   /** Parameters whose values are written to the index tables at write time. */
   indexedForType(type: string): SearchParamDef[] {
-    return this.forType(type).filter((p) => p.expression && !COLUMN_PARAMS.has(p.code) && p.type !== 'composite' && p.type !== 'special');
+    return this.forType(type).filter((p) => p.expression && !COLUMN_PARAMS.has(p.code) && p.type !== 'special');
   }
 
   isResourceType(type: string): boolean {

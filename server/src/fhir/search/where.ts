@@ -1,0 +1,162 @@
+// Compiles the filters of a search into a WHERE clause over `resource r`. Chains and `_has` nest
+// the same compilation in sub-selects (`select r.id from resource r where ...`, the inner `r`
+// shadowing the outer one), so every level gets the same filters, modifiers and access
+// restriction. Index rows exist only for live current versions, so the index tables need no
+// join with `resource` to skip deleted or old versions.
+import { Invalid } from '../errors.js';
+import { IDENTIFIER_SUFFIX, OF_TYPE_SUFFIX } from '../index/extract.js';
+import type { AccessRestriction, ChainFilter, CompartmentFilter, Filter, HasFilter, ValueFilter } from './model.js';
+import { splitComposite, splitPipe } from './parse.js';
+import { compositeColumns, PLAIN_COLUMNS, SqlParams, textWords, tokenCondition, valueCondition, wordCondition } from './values.js';
+
+const TABLE_OF: Record<string, string> = {
+  string: 'idx_string',
+  token: 'idx_token',
+  date: 'idx_date',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  reference: 'idx_reference',
+  uri: 'idx_uri',
+  composite: 'idx_composite',
+};
+
+export function indexTable(type: string): string {
+  return TABLE_OF[type];
+}
+
+/** Conditions over `r` for resources of `types` matching every filter, within the restriction. */
+export function compileWhere(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string {
+  const conditions = [types.length === 1 ? `r.type = ${params.add(types[0])}` : `r.type = any(${params.add(types)}::text[])`, 'not r.deleted'];
+  for (const filter of filters) conditions.push(compileFilter(filter, params, restriction));
+  const restricted = restriction ? restrictionCondition(types, restriction, params) : undefined;
+  if (restricted) conditions.push(restricted);
+  return conditions.join('\n  and ');
+}
+
+function compileFilter(filter: Filter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+  switch (filter.kind) {
+    case 'value':
+      return compileValueFilter(filter, params);
+    case 'chain':
+      return compileChain(filter, params, restriction);
+    case 'has':
+      return compileHas(filter, params, restriction);
+    case 'compartment':
+      return compartmentLink(filter, params);
+  }
+}
+
+/** The ids of live resources of `type` matching `inner` (and the restriction): a chain's or `_has`'s set. */
+function matchingIds(type: string, inner: Filter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+  return `select r.id from resource r where ${compileWhere([type], [inner], restriction, params)}`;
+}
+
+function compileChain(filter: ChainFilter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+  const targets = filter.targets.map(
+    ({ type, inner }) => `(i.target_type = ${params.add(type)} and i.target_id in (${matchingIds(type, inner, params, restriction)}))`,
+  );
+  return `exists (select 1 from idx_reference i where i.res_type = r.type and i.res_id = r.id and i.param = ${params.add(filter.param.code)}
+    and (${targets.join(' or ')}))`;
+}
+
+function compileHas(filter: HasFilter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+  return `exists (select 1 from idx_reference h where h.target_type = r.type and h.target_id = r.id
+    and h.res_type = ${params.add(filter.type)} and h.param = ${params.add(filter.reference.code)}
+    and h.res_id in (${matchingIds(filter.type, filter.inner, params, restriction)}))`;
+}
+
+function compileValueFilter(filter: ValueFilter, params: SqlParams): string {
+  const { param, modifier } = filter;
+  if (param.code === '_id') {
+    const ids = `r.id = any(${params.add(filter.values)}::text[])`;
+    return modifier === 'not' ? `not (${ids})` : ids;
+  }
+  if (param.code === '_lastUpdated') {
+    return `(${filter.values.map((v) => valueCondition({ code: param.code, type: 'date' }, v, params, (c) => 'r.last_updated')).join(' or ')})`;
+  }
+  const scope = (code: string) => `i.res_type = r.type and i.res_id = r.id and i.param = ${params.add(code)}`;
+  if (modifier === 'missing') {
+    return `${filter.values[0] === 'true' ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)})`;
+  }
+  if (modifier === 'of-type') {
+    const any = filter.values.map((v) => ofTypeCondition(v, params)).join(' or ');
+    return `exists (select 1 from idx_token i where ${scope(param.code + OF_TYPE_SUFFIX)} and (${any}))`;
+  }
+  if (modifier === 'identifier') {
+    const any = filter.values.map((v) => tokenCondition(v, params, PLAIN_COLUMNS)).join(' or ');
+    return `exists (select 1 from idx_token i where ${scope(param.code + IDENTIFIER_SUFFIX)} and (${any}))`;
+  }
+  if (param.type === 'string' && modifier === 'text') {
+    // Words may fall in different parts of a name ("chal pet" finds Peter Chalmers): one EXISTS per word.
+    return `(${filter.values.map((v) => textWords(v).map((w) => `exists (select 1 from idx_string i where ${scope(param.code)} and ${wordCondition('i.norm', w, params)})`).join(' and ')).join(' or ')})`;
+  }
+  const negated = modifier === 'not' || modifier === 'not-in';
+  const context = { code: param.code, type: param.type, modifier: negated ? undefined : modifier, codes: filter.codes };
+  const any =
+    param.type === 'composite'
+      ? filter.values.map((v) => compositeCondition(filter, v, params)).join(' or ')
+      : filter.values.map((v) => valueCondition(context, v, params, PLAIN_COLUMNS)).join(' or ');
+  return `${negated ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)} and (${any}))`;
+}
+
+/** `type-system|type-code|value`. */
+function ofTypeCondition(value: string, params: SqlParams): string {
+  const [system, code, identifier] = splitPipe(value);
+  if (identifier === undefined || !code || !identifier) throw new Invalid(`':of-type' takes type-system|type-code|value, got '${value}'`, ['identifier:of-type']);
+  const conditions = [`i.code = ${params.add(code)}`, `i.display = ${params.add(identifier)}`];
+  if (system) conditions.push(`i.system = ${params.add(system)}`);
+  return `(${conditions.join(' and ')})`;
+}
+
+/** `part0$part1...`: each part against its component of the same row. */
+function compositeCondition(filter: ValueFilter, value: string, params: SqlParams): string {
+  const parts = splitComposite(value);
+  const components = filter.param.components!;
+  return `(${parts
+    .map((part, k) => valueCondition({ code: filter.param.code, type: components[k].type }, part, params, compositeColumns(k, components[k].type)))
+    .join(' and ')})`;
+}
+
+/**
+ * `Patient/123/Observation` and `$everything`: linked to that patient through a compartment
+ * parameter (a Patient: is it). Phrased as "(type, id) in (rows pointing at the patient)" so the
+ * plan starts from the patient's few reference rows, not from every resource of the types.
+ */
+function compartmentLink(filter: CompartmentFilter, params: SqlParams): string {
+  const patient = params.add(filter.patient);
+  const { types, codes } = pairs(filter.params);
+  const self = 'Patient' in filter.params ? `select 'Patient'::text, ${patient}::text union all ` : '';
+  return `(r.type, r.id) in (${self}select i.res_type, i.res_id from idx_reference i
+    join unnest(${params.add(types)}::text[], ${params.add(codes)}::text[]) as c(type, param) on c.type = i.res_type and c.param = i.param
+    where i.target_type = 'Patient' and i.target_id = ${patient})`;
+}
+
+/**
+ * The caller may see only (or all but) some patients' compartments. Types outside the Patient
+ * compartment are not limited here (scopes decide those); a Patient is in its own compartment.
+ */
+export function restrictionCondition(types: string[], restriction: AccessRestriction, params: SqlParams): string | undefined {
+  const limited = types.filter((t) => restriction.params[t] !== undefined);
+  if (limited.length === 0) return undefined;
+  const patients = params.add(restriction.patients);
+  const relevant: Record<string, readonly string[]> = {};
+  for (const t of limited) relevant[t] = restriction.params[t];
+  const { types: linkTypes, codes } = pairs(relevant);
+  const linked = codes.length
+    ? `exists (select 1 from idx_reference i
+       join unnest(${params.add(linkTypes)}::text[], ${params.add(codes)}::text[]) as c(type, param) on c.type = i.res_type and c.param = i.param
+       where i.res_type = r.type and i.res_id = r.id and i.target_type = 'Patient' and i.target_id = any(${patients}::text[]))`
+    : 'false';
+  const self = limited.includes('Patient') ? `(r.type = 'Patient' and r.id = any(${patients}::text[]))` : 'false';
+  const inCompartment = `(${self} or ${linked})`;
+  const condition = restriction.except ? `not ${inCompartment}` : inCompartment;
+  // Types of the search that the restriction does not concern pass unchanged.
+  return limited.length === types.length ? condition : `(r.type <> all(${params.add(limited)}::text[]) or ${condition})`;
+}
+
+function pairs(byType: Readonly<Record<string, readonly string[]>>): { types: string[]; codes: string[] } {
+  const types: string[] = [];
+  const codes: string[] = [];
+  for (const [type, list] of Object.entries(byType)) for (const code of list) (types.push(type), codes.push(code));
+  return { types, codes };
+}
