@@ -350,11 +350,12 @@ export class FhirRepository {
    * ($reindex): a keyset walk that new writes cannot disturb.
    */
   async batchAfter(type: string, afterSeq: string, limit: number): Promise<{ resource: Resource; seq: string }[]> {
-    const rows = await (await this.reader()).query<{ content: string; seq: string }>(
-      'select content::text as content, seq::text as seq from resource where type = $1 and not deleted and seq > $2::bigint order by seq limit $3',
+    // The position leaves as text under another name: `order by seq` must sort the bigint.
+    const rows = await (await this.reader()).query<{ content: string; position: string }>(
+      'select content::text as content, seq::text as position from resource where type = $1 and not deleted and seq > $2::bigint order by seq limit $3',
       [type, afterSeq, limit],
     );
-    return rows.map((r) => ({ resource: JSON.parse(r.content) as Resource, seq: r.seq }));
+    return rows.map((r) => ({ resource: JSON.parse(r.content) as Resource, seq: r.position }));
   }
 
   /** Rewrites the index rows of current versions (no new version): after a new SearchParameter. */
