@@ -1,5 +1,6 @@
 // `npm run bench:search [-- --pglite] [--patients N] [--seconds S] [--no-docs]
-//                       [--keep-db NAME | --reuse-db NAME] [--seed N] [--load-clients N]`
+//                       [--keep-db NAME | --reuse-db NAME] [--seed N] [--load-clients N]
+//                       [--log-level L] [--watchdog-minutes M]`
 //
 // FHIR search at population scale. Starts the real hub (server.ts) in a child process on a fresh
 // PostgreSQL database (created here, dropped at the end) or on in-memory PGlite, loads a
@@ -251,10 +252,17 @@ interface Loaded {
  * first, then one Bundle per patient from `clients` concurrent clients. The Patient is entry 0
  * of its Bundle, so its id is the first `location` of the response.
  */
-async function load(base: string, patients: number): Promise<Loaded> {
+async function load(base: string, patients: number, renewToken: () => Promise<void>): Promise<Loaded> {
   const bundles = searchData({ seed: SEED, patients });
   const send = async (bundle: Bundle): Promise<Bundle> => {
-    const res = await http(base, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body: JSON.stringify(bundle) }, [200]);
+    const body = JSON.stringify(bundle);
+    const post = () => http(base, { method: 'POST', headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body }, [200]);
+    // A token can still expire between renewals (a suspended laptop, a slow Bundle): renew, retry once.
+    const res = await post().catch(async (err: Error) => {
+      if (!/→ 401:/.test(err.message)) throw err;
+      await renewToken();
+      return post();
+    });
     return JSON.parse(res.text) as Bundle;
   };
   const shared = bundles.next();
@@ -504,12 +512,18 @@ async function main(): Promise<void> {
   say(`Starting the hub on ${backend} (child process, log level ${args['log-level']}) ...`);
   const hub = await startServer(['hub', url ?? 'memory', args['log-level']!]);
   const base = `${hub.url}/fhir`;
-  // Access tokens live 15 minutes; a load of 500k resources takes longer. Renew every 10.
-  const renew = async () => setAuthorization(`Bearer ${await clientCredentialsToken(hub.url, BENCH_CLIENT)}`);
+  // A client_credentials token lives minutes (5 for this client); a load of 500k resources takes
+  // longer. Renew at half its lifetime, read from the token itself.
+  let renewal: NodeJS.Timeout | undefined;
+  const renew = async (): Promise<void> => {
+    const token = await clientCredentialsToken(hub.url, BENCH_CLIENT);
+    setAuthorization(`Bearer ${token}`);
+    clearTimeout(renewal);
+    renewal = setTimeout(() => void renew().catch((err) => say(`token renewal failed: ${(err as Error).message}`)), tokenLifetimeMs(token) / 2);
+    renewal.unref();
+  };
   await renew();
-  const renewal = setInterval(() => void renew().catch((err) => say(`token renewal failed: ${(err as Error).message}`)), 10 * 60_000);
-  renewal.unref();
-  cleanups.push(async () => clearInterval(renewal));
+  cleanups.push(async () => clearTimeout(renewal));
   say(`  hub at ${base} (${hub.database})`);
   let monitor: pg.Client | undefined;
   if (url) {
@@ -525,7 +539,7 @@ async function main(): Promise<void> {
   let loaded: Loaded | undefined;
   if (loading) {
     say(`Loading ${patientCount} patients (~${(patientCount * 245).toLocaleString('en-US')} resources) as transaction Bundles, ${LOAD_CLIENTS} at a time ...`);
-    loaded = await load(base, patientCount);
+    loaded = await load(base, patientCount, renew);
     patients = loaded.patients;
     say(
       `  → ${loaded.resources.toLocaleString('en-US')} resources in ${duration(loaded.seconds)}: ${formatNumber(loaded.resources / loaded.seconds)} resources/s` +
@@ -716,6 +730,17 @@ async function storedFacts(monitor: pg.Client): Promise<string | undefined> {
   } catch (err) {
     return `(could not count: ${(err as Error).message})`;
   }
+}
+
+/** How long a JWT is valid from now (its `exp` claim), at least 10 s; 5 minutes if it has none. */
+function tokenLifetimeMs(token: string): number {
+  try {
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: number };
+    if (typeof exp === 'number') return Math.max(10_000, exp * 1000 - Date.now());
+  } catch {
+    // not a JWT: fall through
+  }
+  return 5 * 60_000;
 }
 
 function duration(seconds: number): string {

@@ -184,9 +184,12 @@ describe.each(backends)('FHIR REST on %s', (backend) => {
     const names = patient.searchParam.map((p: any) => p.name);
     expect(names).toEqual(expect.arrayContaining(['name', 'birthdate', 'identifier', 'gender', '_id', '_lastUpdated']));
     expect(res.body.rest[0].resource.length).toBeGreaterThan(140);
-    // Only what works is claimed: composite parameters are not served yet.
+    // Only what works is claimed: composites are served; _text and _content (nothing indexes them) are not listed.
     const observation = res.body.rest[0].resource.find((r: any) => r.type === 'Observation');
-    expect(observation.searchParam.some((p: any) => p.type === 'composite')).toBe(false);
+    expect(observation.searchParam.map((p: any) => p.name)).toEqual(expect.arrayContaining(['code-value-quantity', 'component-code-value-quantity']));
+    expect(observation.searchParam.map((p: any) => p.name)).not.toContain('_text');
+    expect(patient.operation.map((o: any) => o.name)).toEqual(expect.arrayContaining(['everything', 'reindex']));
+    expect(res.body.rest[0].interaction.map((i: any) => i.code)).toContain('search-system');
   });
 
   it('healthz and readyz', async () => {

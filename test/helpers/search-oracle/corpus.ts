@@ -1,8 +1,8 @@
 // Generates the search corpus from the loaded data (the "file store": Synthea subset + supplement,
 // with local ids) with a seeded PRNG, so it is the same on every run and on every backend.
 //
-// Resource ids are written as `{localId}` placeholders and `{base}` stands for the server's FHIR
-// base URL; the test substitutes the server's ids before sending a query and before asking the
+// Resource ids are written as `{{localId}}` placeholders and `{{base}}` stands for the server's FHIR
+// base URL (double braces: UCUM units such as `{score}` use single ones); the test substitutes the server's ids before sending a query and before asking the
 // oracle. Values are written unencoded (the test encodes them); `,` `|` `$` `\` inside a literal
 // are escaped the FHIR way.
 import type { TypedValue } from '@medplum/core';
@@ -11,20 +11,22 @@ import { ParamRegistry, ValueCache } from './definitions.js';
 import { referencesOf, splitPrefix, stringsOf, tokensOf, type Token } from './matchers.js';
 import { Prng } from './prng.js';
 import { parseReference, type ResourceStore } from './store.js';
-import { CVX, LOINC, NOTE_SYSTEM, ORACLE_TAG, RESTRICTED, RISK_PROFILE, SNOMED, SYNTHEA_ID, UCUM, VS_BASE } from './supplement.js';
+import { CVX, LOINC, NOTE_SYSTEM, ORACLE_TAG, RISK_SYSTEM, RESTRICTED, RISK_PROFILE, SNOMED, SYNTHEA_ID, UCUM, VS_BASE } from './supplement.js';
 import { dateRange, escapeValue, normalizeString, splitUnescaped } from './values.js';
 
 export interface CorpusQuery {
   /** '' for a system search (`GET [base]?...`). */
   resourceType: string;
   params: [string, string][];
+  /** Page size; unset means 1000 (one page for every search of this corpus). */
+  count?: number;
   /** Feature classes the query exercises (for the summary). */
   features: string[];
 }
 
 /** The query as people read it (values unencoded): also the test's name. */
-export function queryText(q: { resourceType: string; params: [string, string][] }): string {
-  return `${q.resourceType}?${q.params.map(([k, v]) => `${k}=${v}`).join('&')}`;
+export function queryText(q: { resourceType: string; params: [string, string][]; count?: number }): string {
+  return `${q.resourceType}?${q.params.map(([k, v]) => `${k}=${v}`).join('&')}${q.count ? `&_count=${q.count}` : ''}`;
 }
 
 const SSN = 'http://hl7.org/fhir/sid/us-ssn';
@@ -33,7 +35,7 @@ const OBS_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category
 const SYNTHEA_TAG = 'https://smarthealthit.org/tags';
 
 /** A placeholder for a resource's server id. */
-const ph = (r: Resource | string) => (typeof r === 'string' ? `{${r}}` : `{${r.id}}`);
+const ph = (r: Resource | string) => (typeof r === 'string' ? `{{${r}}}` : `{{${r.id}}}`);
 /** `Type/{id}`. */
 const ref = (r: Resource) => `${r.resourceType}/${ph(r)}`;
 
@@ -66,8 +68,10 @@ const typed = (s: string, n: number) => normalizeString(s).slice(0, n);
 export function generateCorpus(store: ResourceStore, registry: ParamRegistry, seed = 20240601): CorpusQuery[] {
   const rng = new Prng(seed);
   const cache = new ValueCache();
-  const out: { resourceType: string; params: [string, string][] }[] = [];
+  const out: { resourceType: string; params: [string, string][]; count?: number }[] = [];
   const add = (resourceType: string, ...params: [string, string][]) => out.push({ resourceType, params });
+  /** A search answered over several pages (`next` links followed; matches and includes gathered from all pages). */
+  const paged = (count: number, resourceType: string, ...params: [string, string][]) => out.push({ resourceType, params, count });
 
   // --- what the data holds ---------------------------------------------------------------------
   const all = (type: string) => store.ofType(type);
@@ -133,7 +137,13 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
   const syntheaId = (p: Resource) => tokensOf(vals('Patient', 'identifier', p)).find((t) => t.system === SYNTHEA_ID)!.code!;
   const quantityObs = observations.filter((o) => (o as any).valueQuantity);
   const conceptObs = observations.filter((o) => (o as any).valueCodeableConcept?.coding?.[0]);
-  const middle = (s: string) => normalizeString(s).slice(1, Math.max(3, Math.min(5, s.length - 1)));
+  /** A few letters from inside a word (never at a word's edge, never with spaces: how R4 treats spaces is unsaid). */
+  const middle = (s: string) => {
+    const word = normalizeString(s)
+      .split(/\s+/)
+      .find((w) => w.length >= 4);
+    return word ? word.slice(1, Math.min(4, word.length - 1)) : normalizeString(s).trim().slice(1, 3);
+  };
 
   // --- string ----------------------------------------------------------------------------------
   for (const f of rng.sample(families, 4)) add('Patient', ['family', typed(f, 3 + rng.int(3))]);
@@ -278,6 +288,15 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
   add('Immunization', ['vaccine-code:not-in', `${VS_BASE}/oracle-mixed`]);
   add('Condition', ['code:not-in', `${VS_BASE}/oracle-mixed`]);
   add('Observation', ['code:not-in', `${VS_BASE}/oracle-labs-excl`]);
+  // :below / :above on a code hierarchy (the supplement's risk levels: elevated > high > very-high > critical, elevated > moderate; low)
+  add('RiskAssessment', ['risk', `${RISK_SYSTEM}|high`]);
+  add('RiskAssessment', ['risk:below', `${RISK_SYSTEM}|high`]);
+  add('RiskAssessment', ['risk:below', `${RISK_SYSTEM}|elevated`]);
+  add('RiskAssessment', ['risk:below', `${RISK_SYSTEM}|moderate,${RISK_SYSTEM}|low`]);
+  add('RiskAssessment', ['risk:above', `${RISK_SYSTEM}|critical`]);
+  add('RiskAssessment', ['risk:above', `${RISK_SYSTEM}|low`]);
+  add('RiskAssessment', ['risk:below', `${RISK_SYSTEM}|very-high`], ['probability', 'ge0.1']);
+  add('Patient', ['_has:RiskAssessment:subject:risk:below', `${RISK_SYSTEM}|high`]);
   // :missing on tokens
   add('Encounter', ['reason-code:missing', 'false']);
   add('Encounter', ['reason-code:missing', 'true']);
@@ -407,7 +426,7 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
     add('Observation', ['encounter', ref(e)]);
     add('Observation', ['patient', ref(p)], ['encounter', ref(rng.pick(withRef('Encounter', 'patient', p)))]);
     add('Observation', ['subject', `${ref(patients[0])},${ref(patients[1])}`]);
-    add('Observation', ['subject', `{base}/${ref(p)}`]);
+    add('Observation', ['subject', `{{base}}/${ref(p)}`]);
     add('Observation', ['subject', `http://elsewhere.example/fhir/${ref(p)}`]);
     add('Observation', ['subject', 'Patient/no-such-id']);
   }
@@ -585,6 +604,27 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
     add('Observation', ['code', `${LOINC}|00000-0`], ['_include', 'Observation:patient']);
   }
 
+  // --- a few sharper ones: chains ending in _id, :missing or :not, OR through a chain, escapes ----
+  add('Observation', ['subject:Patient._id', ph(rng.pick(patients))]);
+  add('Encounter', ['service-provider._id', rng.sample(organizations, 2).map(ph).join(',')]);
+  add('Condition', ['encounter.reason-code:missing', 'false']);
+  add('Observation', ['patient.gender:not', 'male'], ['category', 'vital-signs']);
+  add('Observation', ['encounter.class', classes.slice(1, 3).join(',')]);
+  add('Patient', ['_has:Observation:patient:_id', ph(rng.pick(observations))]);
+  if (commaName) add('Organization', ['name:exact', escapeValue(commaName)]);
+  add('Observation', ['code-value-string', `${NOTE_SYSTEM}|note$${escapeValue('occasional headaches | res')}`]);
+  add('RiskAssessment', ['probability', '1.0']);
+
+  // --- paging: small pages, with includes, sorts and system search ------------------------------
+  paged(50, 'Observation', ['category', 'vital-signs']);
+  paged(5, 'Observation', ['code', rng.pick(loinc.slice(5, 30))], ['_include', 'Observation:patient']);
+  paged(20, 'Encounter', ['class', classes[0]], ['_include', 'Encounter:service-provider'], ['_include', 'Encounter:participant:Practitioner']);
+  paged(3, 'Patient', ['gender', 'male,female'], ['_revinclude', 'Condition:subject']);
+  paged(40, 'Observation', ['patient.gender', 'female'], ['_sort', '-date']);
+  paged(25, 'Claim', ['status', 'active'], ['_sort', 'created'], ['_include', 'Claim:provider']);
+  paged(4, '', ['_type', 'Patient,Practitioner'], ['gender', 'female']);
+  paged(2, 'Patient', ['_has:Observation:patient:code', loinc[0]]);
+
   // --- system search ---------------------------------------------------------------------------
   add('', ['_type', 'Patient,Practitioner'], ['gender', 'female']);
   add('', ['_type', 'Patient,Practitioner,Organization'], ['name', typed(rng.pick(practitionerFamilies), 2)]);
@@ -606,13 +646,14 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
 }
 
 /** The feature classes a query exercises, read off its parameters (for the summary). */
-export function featuresOf(q: { resourceType: string; params: [string, string][] }, registry: ParamRegistry): string[] {
+export function featuresOf(q: { resourceType: string; params: [string, string][]; count?: number }, registry: ParamRegistry): string[] {
   const features = new Set<string>();
   if (!q.resourceType) features.add('system search');
+  if (q.count) features.add('paging');
   const names = q.params.map(([n]) => n);
   if (names.some((n, i) => names.indexOf(n) !== i && !n.startsWith('_include') && !n.startsWith('_revinclude'))) features.add('AND (repeated)');
   for (const [name, value] of q.params) {
-    if (name === '_type') continue;
+    if (name === '_type' || name === '_sort') continue;
     if (name.startsWith('_include') || name.startsWith('_revinclude')) {
       features.add(name.startsWith('_include') ? '_include' : '_revinclude');
       if (name.endsWith(':iterate')) features.add(':iterate');

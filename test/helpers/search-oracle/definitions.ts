@@ -90,8 +90,14 @@ export function expressionFor(expression: string, type: string): string | undefi
  * would also yield CodeableConcepts. `ofType(T)` is the filtering the expression means.
  */
 export function withTypeFilters(expression: string): string {
-  return expression.replace(/\.as\(([A-Za-z]+)\)/g, '.ofType($1)');
+  return expression.replace(/\.as\(([A-Za-z]+)\)/g, (_, type: string) => `.ofType(${SYSTEM_TO_FHIR[type] ?? type})`);
 }
+
+/**
+ * R4 writes some casts with FHIRPath system types (`value.as(DateTime)` in code-value-date); FHIR
+ * values carry FHIR types (`dateTime`), which FHIRPath treats as those system types.
+ */
+const SYSTEM_TO_FHIR: Record<string, string> = { Boolean: 'boolean', String: 'string', Integer: 'integer', Decimal: 'decimal', Date: 'date', DateTime: 'dateTime', Time: 'time' };
 
 export class ParamRegistry {
   private readonly byType = new Map<string, Map<string, ParamDef>>();

@@ -153,7 +153,14 @@ export interface ValueSetMembership {
   has(system: string, code: string): boolean;
 }
 
-export function matchToken(values: TypedValue[], search: string, modifier: string | undefined, valueSet: (url: string) => ValueSetMembership): boolean {
+/** Terminology the token modifiers need, looked up among the held resources. */
+export interface Terminology {
+  valueSet(url: string): ValueSetMembership;
+  /** The code itself and every code below it (`below`) or above it (`above`) in the system's is-a hierarchy. */
+  related(system: string, code: string, direction: 'above' | 'below'): Set<string>;
+}
+
+export function matchToken(values: TypedValue[], search: string, modifier: string | undefined, terminology: Terminology): boolean {
   switch (modifier) {
     case undefined:
       return tokensOf(values).some((t) => tokenMatches(t, search));
@@ -173,8 +180,18 @@ export function matchToken(values: TypedValue[], search: string, modifier: strin
       );
     }
     case 'in': {
-      const vs = valueSet(unescapeValue(search));
+      const vs = terminology.valueSet(unescapeValue(search));
       return tokensOf(values).some((t) => !!t.system && !!t.code && vs.has(t.system, t.code));
+    }
+    case 'above':
+    case 'below': {
+      // R4: `:below` — the resource's code is subsumed by the search code (is-a it, itself included);
+      // `:above` — the resource's code subsumes the search code. Only `system|code` is meaningful.
+      const parts = splitUnescaped(search, '|').map(unescapeValue);
+      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new OracleUnsupported(`:${modifier} value '${search}'`);
+      const [system, code] = parts;
+      const related = terminology.related(system, code, modifier);
+      return tokensOf(values).some((t) => t.system === system && !!t.code && related.has(t.code));
     }
     default:
       throw new OracleUnsupported(`token modifier :${modifier}`);
@@ -378,13 +395,13 @@ export function matchTyped(
   values: TypedValue[],
   search: string,
   modifier: string | undefined,
-  ctx: { base: string; valueSet: (url: string) => ValueSetMembership },
+  ctx: { base: string; terminology: Terminology },
 ): boolean {
   switch (type) {
     case 'string':
       return matchString(values, search, modifier);
     case 'token':
-      return matchToken(values, search, modifier, ctx.valueSet);
+      return matchToken(values, search, modifier, ctx.terminology);
     case 'date':
       if (modifier) throw new OracleUnsupported(`date modifier :${modifier}`);
       return matchDate(values, search);

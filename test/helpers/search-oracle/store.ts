@@ -91,7 +91,7 @@ export interface SyntheaFile {
  * ids). The corpus is generated from this store, so it is the same on every run and backend.
  *
  * Several bundles carry the same Organization/Practitioner (same uuid); each copy becomes its
- * own server resource, so a repeated uuid gets the local id `uuid~n` (n = bundle number).
+ * own server resource, so a repeated uuid gets the local id `uuid.n` (n = bundle number).
  */
 export function loadSyntheaFiles(files: string[]): { files: SyntheaFile[]; store: ResourceStore } {
   const store = new ResourceStore();
@@ -104,7 +104,7 @@ export function loadSyntheaFiles(files: string[]): { files: SyntheaFile[]; store
     const localIds: string[] = [];
     for (const entry of bundle.entry ?? []) {
       const uuid = entry.fullUrl!.replace(/^urn:uuid:/, '');
-      const local = seen.has(uuid) ? `${uuid}~${n}` : uuid;
+      const local = seen.has(uuid) ? `${uuid}.${n}` : uuid;
       seen.add(uuid);
       localByUrn.set(entry.fullUrl!, `${entry.resource!.resourceType}/${local}`);
       localIds.push(local);

@@ -1,11 +1,12 @@
 // A small supplement to the Synthea data, built deterministically from it, for parameter types and
 // modifiers the Synthea patients give nothing to search: numbers (RiskAssessment.probability),
 // uris (ValueSet.url, meta.profile), value sets for :in/:not-in, logical references for
-// :identifier, Observation.valueString/valueDateTime, a quantity whose unit differs from its code,
-// a component with a CodeableConcept value, and _tag/_security labels other than Synthea's.
+// :identifier, a code hierarchy for token :above/:below (risk levels), Observation.valueString/valueDateTime, a
+// quantity whose unit differs from its code, a component with a CodeableConcept value, and
+// _tag/_security labels other than Synthea's.
 // Every reference points at a Synthea resource by its local id (`Type/localId`), rewritten to
 // the server's id when posted.
-import type { Condition, Encounter, Observation, Patient, Resource, RiskAssessment, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, Condition, Encounter, Observation, Patient, Resource, RiskAssessment, ValueSet } from '@medplum/fhirtypes';
 import type { Prng } from './prng.js';
 import type { ResourceStore } from './store.js';
 
@@ -19,6 +20,7 @@ export const RESTRICTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-Co
 export const RISK_PROFILE = 'http://suhe.test/fhir/StructureDefinition/oracle-risk';
 export const NOTE_SYSTEM = 'http://suhe.test/fhir/CodeSystem/oracle-notes';
 export const VS_BASE = 'http://suhe.test/fhir/ValueSet';
+export const RISK_SYSTEM = 'http://suhe.test/fhir/CodeSystem/oracle-risk-level';
 
 const refOf = (r: Resource) => `${r.resourceType}/${r.id}`;
 
@@ -34,6 +36,34 @@ export function buildSupplement(store: ResourceStore, rng: Prng): Resource[] {
   const patients = store.ofType('Patient') as Patient[];
   const encounters = store.ofType('Encounter') as Encounter[];
   const conditions = store.ofType('Condition') as Condition[];
+
+  // A small is-a hierarchy of risk levels (RiskAssessment.prediction.qualitativeRisk, the R4 `risk`
+  // parameter): nested concepts, and one link written as a `parent` property (both R4 ways to say it).
+  //   elevated > high > very-high > critical (by property);  elevated > moderate;  low
+  const levels: CodeSystem = {
+    resourceType: 'CodeSystem',
+    id: 'sup-cs-risk',
+    url: RISK_SYSTEM,
+    status: 'active',
+    content: 'complete',
+    hierarchyMeaning: 'is-a',
+    property: [{ code: 'parent', uri: 'http://hl7.org/fhir/concept-properties#parent', type: 'code' }],
+    concept: [
+      {
+        code: 'elevated',
+        display: 'Elevated risk',
+        concept: [
+          { code: 'high', display: 'High risk', concept: [{ code: 'very-high', display: 'Very high risk' }] },
+          { code: 'moderate', display: 'Moderate risk' },
+        ],
+      },
+      { code: 'low', display: 'Low risk' },
+      { code: 'critical', display: 'Critical risk', property: [{ code: 'parent', valueCode: 'very-high' }] },
+    ],
+  };
+  out.push(levels);
+  const levelCodes = ['high', 'very-high', 'low', 'moderate', 'critical', 'elevated'];
+  const level = (code: string) => ({ coding: [{ system: RISK_SYSTEM, code }], text: code });
 
   // RiskAssessments: one per patient. Probabilities of different written precision, around the
   // edges of each other's precision ranges (0.25 vs 0.245/0.255, 0.3, 0.125 ...).
@@ -66,8 +96,8 @@ export function buildSupplement(store: ResourceStore, rng: Prng): Resource[] {
         ? {}
         : {
             prediction: [
-              { outcome: { text: 'Hospital admission' }, probabilityDecimal: probabilities[i % probabilities.length] },
-              ...(i === 4 ? [{ outcome: { text: 'Death' }, probabilityDecimal: 0.015 }] : []),
+              { outcome: { text: 'Hospital admission' }, probabilityDecimal: probabilities[i % probabilities.length], qualitativeRisk: level(levelCodes[i % levelCodes.length]) },
+              ...(i === 4 ? [{ outcome: { text: 'Death' }, probabilityDecimal: 0.015, qualitativeRisk: level('moderate') }] : []),
             ],
           }),
     };

@@ -43,6 +43,7 @@ export function extractIndexRows(resource: Resource, registry: SearchParameterRe
   const rows = emptyIndexRows();
   const input = [toTypedValue(resource)];
   for (const param of registry.indexedForType(resource.resourceType)) {
+    if (param.requiredKeys && !param.requiredKeys.some((key) => key in resource)) continue;
     let values: TypedValue[];
     try {
       values = param.walk ? param.walk(resource as unknown as Record<string, unknown>) : evalFhirPathTyped(param.atom, input);

@@ -20,11 +20,19 @@ export interface SearchParamDef {
   url?: string;
   /** For composite parameters: each component's type and expression, relative to `expression`. */
   components?: CompositeComponent[];
+  /**
+   * For composites: top-level keys the resource must have for the parameter to have any value
+   * (`valueQuantity` for code-value-quantity, `component` for component-code-value-quantity).
+   * Most Observations have one kind of value, so most composites are skipped without FHIRPath.
+   */
+  requiredKeys?: string[];
 }
 
 export interface CompositeComponent {
   type: SearchParamType;
   atom: FhirPathAtom;
+  /** JSON keys of which the element must have one for this component to have a value, when known. */
+  keys?: string[];
 }
 
 /** Parameters answered from resource columns, not from index tables. */
@@ -72,7 +80,7 @@ export class SearchParameterRegistry {
         walk: expression && this.fastPaths ? compileSimplePath(expression, type) : undefined,
         targets: sp.target ?? [],
         url: sp.url,
-        ...(components ? { components } : {}),
+        ...(components ? { components, requiredKeys: requiredKeys(expression ?? '', type, components) } : {}),
       });
     }
   }
@@ -81,7 +89,7 @@ export class SearchParameterRegistry {
   private components(sp: SearchParameter): CompositeComponent[] | undefined {
     const parts = (sp.component ?? []).map((c) => {
       const type = c.definition ? this.typeByUrl.get(c.definition) : undefined;
-      return type && type !== 'composite' && c.expression ? { type, atom: parseFhirPath(c.expression) } : undefined;
+      return type && type !== 'composite' && c.expression ? { type, atom: parseFhirPath(c.expression), keys: jsonKeysOf(c.expression) } : undefined;
     });
     return parts.length >= 2 && parts.every(Boolean) ? (parts as CompositeComponent[]) : undefined;
   }
@@ -138,4 +146,30 @@ function splitTopLevelUnion(expression: string): string[] {
   }
   parts.push(expression.slice(start).trim());
   return parts.filter(Boolean);
+}
+
+/** `code` → [code]; `value.as(Quantity) | value.as(Range)` → [valueQuantity, valueRange]; else undefined. */
+function jsonKeysOf(expression: string): string[] | undefined {
+  const keys: string[] = [];
+  for (const branch of expression.split('|').map((b) => b.trim())) {
+    const m = /^([a-z][A-Za-z]*)(?:\.as\(([A-Za-z]+)\))?$/.exec(branch);
+    if (!m) return undefined;
+    keys.push(m[2] ? m[1] + m[2][0].toUpperCase() + m[2].slice(1) : m[1]);
+  }
+  return keys;
+}
+
+/**
+ * The resource-level keys a composite needs, when each branch of its root is the resource itself
+ * (then the value component's keys) or one property of it (`Observation.component`).
+ */
+function requiredKeys(expression: string, type: string, components: CompositeComponent[]): string[] | undefined {
+  const keys: string[] = [];
+  for (const branch of expression.split('|').map((b) => b.trim())) {
+    const property = branch.startsWith(`${type}.`) ? branch.slice(type.length + 1) : undefined;
+    if (branch === type && components[components.length - 1].keys) keys.push(...components[components.length - 1].keys!);
+    else if (property && /^[a-z][A-Za-z]*$/.test(property)) keys.push(property);
+    else return undefined;
+  }
+  return keys;
 }
