@@ -1,6 +1,6 @@
 // `npm run bench:search [-- --pglite] [--patients N] [--seconds S] [--no-docs]
 //                       [--keep-db NAME | --reuse-db NAME] [--seed N] [--load-clients N]
-//                       [--log-level L] [--watchdog-minutes M]`
+//                       [--log-level L] [--watchdog-minutes M] [--doc FILE]`
 //
 // FHIR search at population scale. Starts the real hub (server.ts) in a child process on a fresh
 // PostgreSQL database (created here, dropped at the end) or on in-memory PGlite, loads a
@@ -51,6 +51,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'watchdog-minutes': { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
+    /** Where the section goes (docs/PERFORMANCE.md); another file to try the output. */
+    doc: { type: 'string' },
   },
 });
 const backend = args.pglite ? 'pglite' : 'postgres';
@@ -77,8 +79,13 @@ function checkArgs(): void {
 // ---------------------------------------------------------------------------------------------
 // Cleanup, however the run ends (normal end, error, Ctrl-C, SIGTERM, watchdog).
 const cleanups: (() => Promise<unknown>)[] = [];
-async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
+let cleaning: Promise<void> | undefined;
+/** Runs the cleanups in reverse order, once: a signal and main's `finally` share the same run (so the hub is down before its database is dropped). */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
+  })();
+  return cleaning;
 }
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -629,7 +636,9 @@ async function main(): Promise<void> {
       op: async (n) => {
         const k = deck[n % deck.length];
         const queries = mixed[k].cls.queries;
-        const path = queries[(turn[k]++ * 7) % queries.length].path; // a stride, so clients do not move in step
+        // A stride of 7 (coprime to the list length): another order than the class alone ran, so the
+        // mix does not replay the queries whose pages that phase just cached.
+        const path = queries[(turn[k]++ * 7) % queries.length].path;
         const t0 = performance.now();
         try {
           await http(`${base}/${path}`, {}, [200]);
@@ -660,7 +669,7 @@ async function main(): Promise<void> {
   const ratio = (a: number | undefined, b: number) => (a === undefined || !Number.isFinite(a) ? '—' : `${formatNumber(a / b)}×`);
   const cells: string[][] = [
     ["HTTP floor ('ok' server)", count(floor1.ok), msCell(floor1.p50), msCell(floor1.p95), msCell(floor1.p99), num(floor1.rate), '—', '', '1×', '—', msCell(floor16.p50), msCell(floor16.p99)],
-    ['hub read Patient/<id>', count(read1.ok), msCell(read1.p50), msCell(read1.p95), msCell(read1.p99), num(read1.rate), '—', '', ratio(read1.p50, floor1.p50), '1×', msCell(read16.p50), msCell(read16.p99)],
+    ['hub read Patient/{id}', count(read1.ok), msCell(read1.p50), msCell(read1.p95), msCell(read1.p99), num(read1.rate), '—', '', ratio(read1.p50, floor1.p50), '1×', msCell(read16.p50), msCell(read16.p99)],
     ...results.map((r) => {
       const s = r.single;
       const failed = !r.probe.ok ? `FAILED (${r.probe.failure!.split(':')[0]})` : s && s.ok === 0 ? 'FAILED' : undefined;
@@ -714,8 +723,9 @@ async function main(): Promise<void> {
     say('\n(docs/PERFORMANCE.md not written: --no-docs)');
   } else {
     const heading = `## FHIR search benchmark on ${backend === 'pglite' ? 'PGlite' : 'PostgreSQL'}`;
-    replaceSection(DOC, heading, body, '# Performance\n');
-    say(`\nWrote the section "${heading.slice(3)}" of ${DOC}`);
+    const doc = args.doc ? resolve(args.doc) : DOC;
+    replaceSection(doc, heading, body, '# Performance\n');
+    say(`\nWrote the section "${heading.slice(3)}" of ${doc}`);
   }
   say(`Done in ${duration((Date.now() - started) / 1000)}.`);
 }
