@@ -90,7 +90,7 @@ describe.each(backends)('search query plans on %s', (backend) => {
     ['_revinclude', 'idx_reference_target', () => `Patient?_id=${patient}&_revinclude=Observation:subject`],
     ['compartment search', 'idx_reference_search', () => `Patient/${patient}/Observation`],
     ['$everything', 'idx_reference_target', () => `Patient/${patient}/$everything?_count=50`],
-    ['_sort and keyset page', 'idx_date_resource', () => 'Observation?_sort=-date&_count=5'],
+    ['_sort and keyset page', 'idx_date_probe', () => 'Observation?_sort=-date&_count=5'],
     ['system search', 'resource_pkey', () => `?_type=Patient,Practitioner&_id=${patient},${practitioner}`],
     ['reverse reference', 'idx_reference_search', () => `Encounter?participant=Practitioner/${practitioner}`],
   ];
