@@ -57,8 +57,14 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------------
 // Cleanup that runs however the run ends (normal end, error, Ctrl-C, watchdog).
 const cleanups: (() => Promise<unknown>)[] = [];
-async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
+// Once only: Ctrl-C and the normal end may both ask, and two runs at once would drop the
+// database while the other still stops the hub that uses it.
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
+  })();
+  return cleaning;
 }
 let interrupted = false;
 process.on('SIGINT', () => {
