@@ -10,20 +10,24 @@
 // no code with server/src. Any difference fails that search's test, named by the query.
 //
 // SEARCH_ORACLE_REPORT=/some/prefix writes every outcome as JSON to /some/prefix-<backend>.json.
+// SEARCH_ORACLE_BUNDLES=45 runs on more of the Synthea bundles (a different, larger corpus).
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { clientCredentialsToken, fetchWithToken } from '../helpers/auth.js';
 import { availableBackends } from '../helpers/parts.js';
 import { generateCorpus, queryText } from '../helpers/search-oracle/corpus.js';
 import { ParamRegistry } from '../helpers/search-oracle/definitions.js';
-import { checkSearch, describeOutcome, fetchBack, loadData, summaryTable, type LoadReport, type Outcome } from '../helpers/search-oracle/harness.js';
+import { checkSearch, describeOutcome, fetchBack, loadData, summaryTable, type HubClient, type LoadReport, type Outcome } from '../helpers/search-oracle/harness.js';
 import { SearchOracle } from '../helpers/search-oracle/oracle.js';
 import { Prng } from '../helpers/search-oracle/prng.js';
 import { loadSyntheaFiles, smallestBundles } from '../helpers/search-oracle/store.js';
 import { buildSupplement } from '../helpers/search-oracle/supplement.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
-const BUNDLES = 12;
+const BUNDLES = Number(process.env.SEARCH_ORACLE_BUNDLES ?? 12);
 const SUPPLEMENT_SEED = 7;
+/** Per search: generous, so a slow answer on a large data set is reported as such, not as a timeout of the next one. */
+const SEARCH_TIMEOUT_MS = 300_000;
 
 // The corpus is built at collection time from the files (not the server), so test names are the
 // same on every run and backend; ids appear as {{localId}} placeholders until the data is loaded.
@@ -38,6 +42,17 @@ const backends = await availableBackends('search oracle');
 
 describe.each(backends)('search vs. independent oracle on %s', (backend) => {
   const t = useTestHub(backend, { auth: { rateLimit: { capacity: 100000, perSecond: 10000 } } });
+  // The hub's own token would expire during a long run: take a fresh one every minute.
+  let token: { value: string; at: number } | undefined;
+  const hub: HubClient = {
+    get base() {
+      return t.base;
+    },
+    fetch: fetchWithToken(async () => {
+      if (!token || Date.now() - token.at > 60_000) token = { value: await clientCredentialsToken(t.url, t.admin), at: Date.now() };
+      return token.value;
+    }),
+  };
   const outcomes: Outcome[] = [];
   let oracle: SearchOracle;
   let ids = new Map<string, string>();
@@ -60,11 +75,11 @@ describe.each(backends)('search vs. independent oracle on %s', (backend) => {
   };
 
   beforeAll(async () => {
-    const loaded = await loadData(t, files, supplement);
+    const loaded = await loadData(hub, files, supplement);
     ids = loaded.ids;
     for (const [local, id] of ids) localOf.set(id, local);
     const t0 = performance.now();
-    const serverStore = await fetchBack(t, fileStore.types());
+    const serverStore = await fetchBack(hub, fileStore.types());
     load = { ...loaded.report, fetchBackMs: Math.round(performance.now() - t0), heldResources: serverStore.size };
     oracle = new SearchOracle(serverStore, registry, t.base);
   }, 900_000);
@@ -88,9 +103,9 @@ describe.each(backends)('search vs. independent oracle on %s', (backend) => {
   for (const q of corpus) {
     const name = queryText(q);
     it(name, async () => {
-      const outcome = await checkSearch(t, oracle, q, name, substitute, label);
+      const outcome = await checkSearch(hub, oracle, q, name, substitute, label);
       outcomes.push(outcome);
       if (outcome.verdict !== 'pass') throw new Error(describeOutcome(outcome));
-    });
+    }, SEARCH_TIMEOUT_MS);
   }
 });

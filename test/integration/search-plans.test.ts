@@ -91,7 +91,7 @@ describe.each(backends)('search query plans on %s', (backend) => {
     ['compartment search', 'idx_reference_search', () => `Patient/${patient}/Observation`],
     ['$everything', 'idx_reference_target', () => `Patient/${patient}/$everything?_count=50`],
     ['_sort and keyset page', 'idx_date_probe', () => 'Observation?_sort=-date&_count=5'],
-    ['system search', 'resource_pkey', () => `?_type=Patient,Practitioner&_id=${patient},${practitioner}`],
+    ['system search', 'resource_keys|resource_pkey', () => `?_type=Patient,Practitioner&_id=${patient},${practitioner}`],
     ['reverse reference', 'idx_reference_search', () => `Encounter?participant=Practitioner/${practitioner}`],
   ];
 
@@ -107,6 +107,6 @@ describe.each(backends)('search query plans on %s', (backend) => {
       for (const n of plan) if (n['Index Name']) used.add(n['Index Name']);
     }
     // The class's selective condition is served by its own search index, not by probing every row.
-    expect({ path: path(), used: [...used].includes(index) }).toEqual({ path: path(), used: true });
+    expect({ path: path(), used: [...used].some((u) => new RegExp(`^(${index})$`).test(u)) }).toEqual({ path: path(), used: true });
   });
 });

@@ -62,8 +62,8 @@ function inOffset(instant: number, offsetMinutes: number): string {
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
-/** A string prefix the way a person would type it: lower-cased, accents dropped. */
-const typed = (s: string, n: number) => normalizeString(s).slice(0, n);
+/** A string prefix the way a person would type it: lower-cased, accents dropped, no trailing space (R4 leaves spaces unsaid). */
+const typed = (s: string, n: number) => normalizeString(s).slice(0, n).trimEnd();
 
 export function generateCorpus(store: ResourceStore, registry: ParamRegistry, seed = 20240601): CorpusQuery[] {
   const rng = new Prng(seed);
@@ -357,6 +357,22 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
     add('Patient', ['birthdate', `${cut(births[0], 'year')},${cut(births[births.length - 1], 'month')}`]);
     add('Patient', ['birthdate', `lt${cut(births[3], 'day')},gt${cut(births[births.length - 3], 'day')}`]);
   }
+  {
+    // Periods that straddle the edge of the search range. R4: ge = "gt, or the search range
+    // contains the target" — a period that starts before the range and ends inside it is neither;
+    // le mirrors that. Chosen on purpose so the definition is tested, not met by chance.
+    const periods = (type: string) =>
+      all(type)
+        .map((r) => vals(type, 'date', r).find((v) => v.type === 'Period')?.value as Period | undefined)
+        .filter((p): p is Period => !!p?.start && !!p.end)
+        .map((p) => ({ lo: dateRange(p.start!)!.lo, hi: dateRange(p.end!)!.hi }));
+    const carePlan = periods('CarePlan').find((p) => cut(p.lo, 'day') !== cut(p.hi, 'day'))!;
+    add('CarePlan', ['date', `ge${cut(carePlan.hi, 'day')}`]);
+    add('CarePlan', ['date', `le${cut(carePlan.lo, 'day')}`]);
+    const encounter = rng.pick(periods('Encounter').filter((p) => cut(p.lo, 'minute') !== cut(p.hi, 'minute')));
+    add('Encounter', ['date', `ge${cut(encounter.hi, 'minute')}`]);
+    add('Encounter', ['date', `le${cut(encounter.lo, 'minute')}`]);
+  }
   add('Observation', ['value-date', 'ge2016']);
   add('Observation', ['value-date', '2019']);
   add('Observation', ['value-date', 'lt2019-11-15']);
@@ -614,6 +630,16 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
   if (commaName) add('Organization', ['name:exact', escapeValue(commaName)]);
   add('Observation', ['code-value-string', `${NOTE_SYSTEM}|note$${escapeValue('occasional headaches | res')}`]);
   add('RiskAssessment', ['probability', '1.0']);
+  {
+    // A date-only element (a whole day) against instant search values, and a millisecond instant.
+    const birth = cut(rng.pick(instants('Patient', 'birthdate')), 'day');
+    add('Patient', ['birthdate', `${birth}T12:00:00Z`]);
+    add('Patient', ['birthdate', `sa${birth}T12:00:00Z`]);
+    add('Patient', ['birthdate', `le${birth}T12:00:00Z`]);
+    add('DiagnosticReport', ['issued', rng.pick(rawDates('DiagnosticReport', 'issued').filter((d) => /\.\d{3}/.test(d)))]);
+  }
+  add('Observation', ['category:not', `${OBS_CATEGORY}|vital-signs`]);
+  add('Patient', ['_id', ph(rng.pick(patients))], ['_revinclude', 'Observation:subject:Group']);
 
   // --- paging: small pages, with includes, sorts and system search ------------------------------
   paged(50, 'Observation', ['category', 'vital-signs']);

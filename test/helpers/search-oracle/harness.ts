@@ -106,6 +106,8 @@ export interface Outcome {
   sent: string;
   features: string[];
   verdict: Verdict;
+  /** Time the server took, all pages together. */
+  ms?: number;
   status?: number;
   diagnostics?: string;
   expected?: { matches: number; includes: number };
@@ -149,11 +151,13 @@ export async function checkSearch(
   const matches: Key[] = [];
   const includes = new Set<Key>();
   const notes: string[] = [];
+  const started = performance.now();
   let url: string | undefined = `${hub.base}${path}?${encodeQuery(params)}&_count=${q.count ?? 1000}`;
   for (let page = 0; url; page++) {
     if (page > 500) return { ...outcome, verdict: 'other HTTP error', notes: ['more than 500 pages'] };
     const res = await hub.fetch(url);
     const text = await res.text();
+    outcome.ms = Math.round(performance.now() - started);
     if (res.status !== 200) {
       const diagnostics = diagnosticsOf(text);
       const unsupported = res.status === 400 && /not (yet )?supported|unsupported|not implemented/i.test(diagnostics);
@@ -227,11 +231,16 @@ export function summaryTable(outcomes: Outcome[]): string {
     row('ALL')[o.verdict]++;
     for (const f of o.features) row(f)[o.verdict]++;
   }
-  const header = ['feature class', 'queries', ...VERDICTS];
+  const header = ['feature class', 'searches', ...VERDICTS];
   const body = [...rows.entries()]
     .sort((a, b) => (a[0] === 'ALL' ? -1 : b[0] === 'ALL' ? 1 : a[0].localeCompare(b[0])))
     .map(([f, r]) => [f, String(VERDICTS.reduce((s, v) => s + r[v], 0)), ...VERDICTS.map((v) => String(r[v]))]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [fmt(header), ...body.map(fmt)].join('\n');
+  const slowest = outcomes
+    .filter((o) => o.ms !== undefined)
+    .sort((a, b) => b.ms! - a.ms!)
+    .slice(0, 5)
+    .map((o) => `  ${String(o.ms).padStart(6)} ms  ${o.sent}`);
+  return [fmt(header), ...body.map(fmt), '', 'slowest searches (server time, all pages):', ...slowest].join('\n');
 }

@@ -2,6 +2,7 @@ import { migration001 } from './001-resources.js';
 import { migration002 } from './002-auth-and-audit.js';
 import { migration003 } from './003-composite-index.js';
 import { migration004 } from './004-probe-indexes.js';
+import { migration005 } from './005-index-only-search.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005];

@@ -70,8 +70,10 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   const where = whereOf(request, params);
   const keys = request.sort.map((key) => ({ ...sortExpression(key, params), descending: key.descending }));
   const select = keys.map((k, n) => `, ${k.expr} as k${n}`).join('');
-  const inner = `select r.content::text as content, r.seq${select}\n from resource r\n where ${where}`;
-  const order = [...keys.flatMap((k, n) => [`(k${n} is null)`, `k${n}${k.descending ? ' desc' : ''}`]), 'seq'].join(', ');
+  const inner = `select r.type, r.id, r.seq${select}\n from resource r\n where ${where}`;
+  const orderOf = (prefix: string) =>
+    [...keys.flatMap((k, n) => [`(${prefix}k${n} is null)`, `${prefix}k${n}${k.descending ? ' desc' : ''}`]), `${prefix}seq`].join(', ');
+  const order = orderOf('');
 
   let after = '';
   if (request.cursor) {
@@ -91,9 +93,14 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
     clauses.push([...equalSoFar, `seq > ${params.add(cursor.seq)}::bigint`].join(' and '));
     after = `where (${clauses.map((c) => `(${c})`).join(' or ')})`;
   }
-  const keyText = keys.map((k, n) => `, k${n}::text as k${n}`).join('');
+  const keyText = keys.map((k, n) => `, p.k${n}::text as k${n}`).join('');
+  const keyColumns = keys.map((_k, n) => `, k${n}`).join('');
+  // The page is chosen from keys alone (type, id, seq, sort keys: index-only where the covering
+  // index serves), and only its rows are joined back for their content: a search matching
+  // thousands reads thousands of index entries, not thousands of resources.
   // seq stays a bigint inside so the order can use the (type, seq) index; text only on the way out.
-  const sql = `select content, seq::text as seq_text${keyText} from (${inner}) page ${after}\n order by ${order}\n limit ${params.add(request.count + 1)}`;
+  const page = `select type, id, seq${keyColumns} from (${inner}) page ${after}\n order by ${order}\n limit ${params.add(request.count + 1)}`;
+  const sql = `select r.content::text as content, p.seq::text as seq_text${keyText} from (${page}) p join resource r on r.type = p.type and r.id = p.id\n order by ${orderOf('p.')}`;
 
   const result: CompiledSearch = { sql, params: params.values };
   if (request.total === 'accurate' || request.total === 'estimate') {
