@@ -159,6 +159,9 @@ describe.each(backends)('advanced search on %s', (backend) => {
     expect(await includes(`Observation?_id=${id.sysPeter}&_include=Observation:subject&_include:iterate=Patient:general-practitioner`)).toEqual(['li', 'peter']);
     expect(await includes(`Encounter?_id=${id.visit}&_include=Encounter:*`)).toEqual(['li', 'org', 'peter']);
     expect(await includes(`Encounter?_id=${id.visit}&_include=Encounter:participant:Practitioner`)).toEqual(['li']);
+    // An _include from a type that is not searched (and not :iterate) adds nothing.
+    expect(await includes(`Observation?_id=${id.sysPeter}&_include=Patient:general-practitioner`)).toEqual([]);
+    expect(await matches(`Observation?subject=${t.base}/Patient/${id.paul}`)).toEqual(['bpPaul']);
     const rev = await bundle(`Patient?_id=${id.paul}&_revinclude=Observation:subject`);
     expect(byMode(rev, 'match').map((e) => nameOf(e.resource!))).toEqual(['paul']);
     expect(byMode(rev, 'include').map((e) => nameOf(e.resource!))).toEqual(['bpPaul']);
@@ -269,7 +272,7 @@ describe.each(backends)('advanced search on %s', (backend) => {
     for (const [query, named] of [
       ['Observation?subject.colour=x', 'subject.colour'],
       ['Patient?_has:Observation:code:status=final', '_has:Observation:code:status'],
-      ['Patient?_include=Observation:subject', '_include'],
+      ['Patient?_include=Observation:colour', '_include'],
       ['Patient?_text=x', '_text'],
       ['Patient?_contained=true', '_contained'],
       ['Patient?_summary=maybe', '_summary'],

@@ -7,7 +7,7 @@ import { allow, audit, canRead, checkVisible, restrictSearch } from './access/en
 import { Invalid } from './errors.js';
 import type { Interaction, InteractionContext, InteractionResult } from './interactions.js';
 import { searchsetBundle } from './search/bundle.js';
-import type { SearchRequest } from './search/model.js';
+import { valueFilters, type SearchRequest } from './search/model.js';
 import { parseSearchRequest } from './search/parse.js';
 
 export async function searchType(ctx: InteractionContext, req: Interaction, type: string): Promise<InteractionResult> {
@@ -46,12 +46,22 @@ async function runSearch(
   path = type ?? '',
   knownPatients: string[] = [],
 ): Promise<InteractionResult> {
+  localReferences(request, ctx.base);
   await restrictSearch(ctx, request);
   const result = await ctx.repo.search(request, { canRead: (t) => canRead(ctx, t), maxIncludes: ctx.limits.maxIncludes });
   const patients = new Set(knownPatients);
   if (ctx.audit) for (const r of [...result.resources, ...(result.included ?? [])]) for (const p of patientsOf(ctx, r)) patients.add(p);
   audit(ctx, { kind, type, outcome: 'success', patients: [...patients], query: new URLSearchParams(req.query).toString() });
   return { status: 200, resource: searchsetBundle(ctx.base, path, request, result) };
+}
+
+/** `subject=http://this-hub/fhir/Patient/1` is `subject=Patient/1`: references are stored relative. */
+function localReferences(request: SearchRequest, base: string): void {
+  const prefix = `${base}/`;
+  for (const filter of valueFilters(request.filters)) {
+    if (filter.param.type !== 'reference' || filter.modifier === 'identifier' || filter.modifier === 'missing') continue;
+    filter.values = filter.values.map((v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v));
+  }
 }
 
 function patientsOf(ctx: InteractionContext, resource: Resource): string[] {

@@ -165,10 +165,14 @@ export function matchToken(values: TypedValue[], search: string, modifier: strin
     case undefined:
       return tokensOf(values).some((t) => tokenMatches(t, search));
     case 'text': {
-      // R4: "processed as a string search against the text associated with the code" — so the
-      // string rule: starts with, case and accent insensitive, on the whole text.
-      const wanted = normalizeString(unescapeValue(search));
-      return textsOf(values).some((t) => normalizeString(t).startsWith(wanted));
+      // The hub's documented :text rule (docs/SEARCH.md, as R5 words it for text search): every
+      // word searched starts a word of ONE associated text (display, CodeableConcept.text,
+      // Identifier.type.text), case-insensitively; words are separated by spaces.
+      const wanted = normalizeString(unescapeValue(search)).split(' ').filter(Boolean);
+      return textsOf(values).some((t) => {
+        const words = t.toLowerCase().split(/\s+/);
+        return wanted.every((w) => words.some((x) => x.startsWith(w)));
+      });
     }
     case 'of-type': {
       // `[type-system]|[type-code]|[identifier-value]`: an Identifier whose type has that coding and whose value is that.

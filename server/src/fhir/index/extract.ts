@@ -98,7 +98,9 @@ export function valueColumns(type: string, { type: valueType, value }: TypedValu
         : [];
     case 'reference': {
       const reference = typeof value === 'string' ? value : value.reference;
-      if (typeof reference !== 'string' || !reference) return [];
+      // A Reference by identifier or display only still counts as present (`:missing=false`);
+      // its empty row matches no reference search.
+      if (typeof reference !== 'string' || !reference) return typeof value === 'object' && (value.identifier || value.display) ? [[null, null, '']] : [];
       const target = parseReference(reference);
       return [[target?.type ?? null, target?.id ?? null, reference]];
     }

@@ -200,7 +200,6 @@ function parseInclude(spec: string, reverse: boolean, iterate: boolean, request:
   if (!registry.isResourceType(source)) throw new Rejected(`${what}: unknown resource type '${source}'`);
   if (target !== undefined && !registry.isResourceType(target)) throw new Rejected(`${what}: unknown target type '${target}'`);
   const searched = request.types ?? [request.resourceType];
-  if (!iterate && !reverse && !searched.includes(source)) throw new Rejected(`${what}: ${source} is not the searched type (use :iterate to include from included resources)`);
   let params: string[];
   if (code === '*') {
     params = registry.forType(source).filter((p) => p.type === 'reference').map((p) => p.code);

@@ -157,10 +157,11 @@ export function dateCondition(value: string, lo: string, hi: string, params: Sql
       return `${hi} > ${p.hi}`;
     case 'lt':
       return `${lo} < ${p.lo}`;
+    // ge/le: the resource's range lies above/below the value's (not just touches it), or within it.
     case 'ge':
-      return `${hi} >= ${p.lo}`;
+      return `(${hi} > ${p.hi} or (${lo} >= ${p.lo} and ${hi} <= ${p.hi}))`;
     case 'le':
-      return `${lo} <= ${p.hi}`;
+      return `(${lo} < ${p.lo} or (${lo} >= ${p.lo} and ${hi} <= ${p.hi}))`;
     case 'sa':
       return `${lo} > ${p.hi}`;
     case 'eb':
@@ -212,7 +213,9 @@ function quantityCondition(value: string, params: SqlParams, code: string, col: 
   const [number, system, unit] = splitPipe(value);
   const conditions = [numberCondition(number, col('value'), params, code)];
   if (system) conditions.push(`${col('system')} = ${params.add(system)}`);
-  if (unit) {
+  // With a system the code must match (UCUM `mm[Hg]`); without one, the code or the display unit.
+  if (unit && system) conditions.push(`${col('code')} = ${params.add(unit)}`);
+  else if (unit) {
     const u = params.add(unit);
     conditions.push(`(${col('code')} = ${u} or ${col('unit')} = ${u})`);
   }
