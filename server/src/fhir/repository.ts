@@ -303,11 +303,6 @@ export class FhirRepository {
     const compiled = compileSearch(request);
     const db = await this.reader();
     const result: SearchResult = { resources: [] };
-    const count = () => db.query<{ total: number }>(compiled.countSql!, compiled.countParams).then(([row]) => Number(row.total));
-    // Outside a transaction the count starts beside the page: on a PostgreSQL pool they run on two
-    // connections at once. Inside one, statements go one after the other on its connection.
-    let counting = compiled.countSql && request.total === 'accurate' && !this.tx ? count() : undefined;
-    counting?.catch(() => undefined); // awaited below; a failure of the page must not leave it unhandled
     if (request.summary !== 'count') {
       const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
       const page = rows.slice(0, request.count);
@@ -326,7 +321,11 @@ export class FhirRepository {
       const parsed = (typeof json === 'string' ? JSON.parse(json) : json) as { Plan: { 'Plan Rows': number } }[];
       result.total = Math.round(parsed[0].Plan['Plan Rows']);
     } else if (compiled.countSql) {
-      result.total = await (counting ??= count());
+      // A first page without a next one holds every match: its length is the total, no count needed.
+      const complete = request.summary !== 'count' && request.count > 0 && !request.cursor && !result.nextCursor;
+      result.total = complete
+        ? result.resources.length
+        : Number((await db.query<{ total: number }>(compiled.countSql, compiled.countParams))[0].total);
     }
     return result;
   }
