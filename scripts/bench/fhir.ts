@@ -10,7 +10,6 @@
 //     table with one jsonb column (pg directly; PGlite directly with --pglite): the database floor.
 // The table also goes into docs/PERFORMANCE.md, in this backend's section (the rest is kept).
 // Bounded: every phase has a time box or a fixed count; the run ends by itself.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,15 +24,19 @@ import { http, runLoad, setAuthorization, type LoadResult } from './load.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, mdTable, replaceSection, textTable, type Row } from './report.js';
-import type { ServerMessage } from './server.js';
+import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea/smart');
-const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 const DOC = resolve(ROOT, 'docs/PERFORMANCE.md');
 
 /** The admin client the benchmark's hub is started with (random per run). */
 const BENCH_CLIENT = newBootstrapClient();
+
+/** A child server (child-server.ts) whose stop() joins this run's cleanups. */
+function startServer(serverArgs: string[], execArgv: string[] = []): Promise<RunningServer> {
+  return startChild(serverArgs, { client: BENCH_CLIENT, execArgv, onStart: (stop) => cleanups.push(stop), say });
+}
 
 const TARGETS = { creates8: 800, reads8: 2500, ingest: 1500, searchP50: 3 } as const;
 
@@ -79,65 +82,6 @@ setTimeout(() => {
 }, 10 * 60_000).unref();
 
 // ---------------------------------------------------------------------------------------------
-interface RunningServer {
-  url: string;
-  database?: string;
-  pid: number;
-  /** CPU time (user + system) the server process has used so far, in ms. */
-  cpuMs(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** Forks server.ts (hub or 'ok' server) and waits for its ready message. */
-async function startServer(serverArgs: string[], execArgv: string[] = []): Promise<RunningServer> {
-  const child: ChildProcess = fork(SERVER_SCRIPT, serverArgs, {
-    cwd: ROOT,
-    env: { ...process.env, SUHE_BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.clientId, SUHE_BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret },
-    execArgv: ['--import', 'tsx', ...execArgv],
-    // The hub logs one JSON line per request to stdout (as in production); it goes to /dev/null.
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  child.on('error', (err) => say(`server ${serverArgs[0]}: ${err.message}`));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.connected) child.send({ type: 'close' }, () => undefined);
-    else child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  cleanups.push(stop);
-  const ready = await new Promise<ServerMessage>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server ${serverArgs[0]} did not start within 120 s`)), 120_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      done(m as ServerMessage);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`server ${serverArgs[0]} exited with code ${code} before it was ready`));
-    });
-  });
-  if (ready.type === 'failed') throw new Error(`server ${serverArgs[0]} failed to start: ${ready.message}`);
-  if (ready.type !== 'ready') throw new Error(`server ${serverArgs[0]} sent ${ready.type} before it was ready`);
-  const cpuMs = () =>
-    new Promise<number>((done) => {
-      if (!child.connected) return done(Number.NaN);
-      const on = (m: ServerMessage) => {
-        if (m.type !== 'cpu') return;
-        child.off('message', on);
-        done(m.ms);
-      };
-      child.on('message', on);
-      child.send({ type: 'cpu' }, (err) => {
-        if (!err) return;
-        child.off('message', on);
-        done(Number.NaN);
-      });
-    });
-  return { url: ready.url, database: ready.database, pid: child.pid!, cpuMs, stop };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Raw baseline: multi-row INSERT of JSON rows into one plain table with a jsonb column.

@@ -17,7 +17,6 @@
 // keeps it (marked complete with a COMMENT ON DATABASE), --reuse-db NAME times an earlier load.
 // Bounded: a watchdog ends the run; the child processes and any database this run created (and
 // did not finish loading for --keep-db) are removed on every way out.
-import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,12 +30,16 @@ import { http, percentile, runLoad, setAuthorization, type LoadResult } from './
 import { formatNumber, mdTable, replaceSection, textTable } from './report.js';
 import { DATA_VERSION, DEFAULT_SEED, RESIDENT_ID_SYSTEM, describePatients, searchData, type PatientSummary } from './search-data.js';
 import { MIX_P99_TARGET, mixDeck, queryClasses, type KnownPatient, type Query, type QueryClass } from './search-queries.js';
-import type { ServerMessage } from './server.js';
+import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 const DOC = resolve(ROOT, 'docs/PERFORMANCE.md');
 const BENCH_CLIENT = newBootstrapClient();
+
+/** A child server (child-server.ts) whose stop() joins this run's cleanups. */
+function startServer(serverArgs: string[], execArgv: string[] = []): Promise<RunningServer> {
+  return startChild(serverArgs, { client: BENCH_CLIENT, execArgv, onStart: (stop) => cleanups.push(stop), say });
+}
 const MIX_CLIENTS = 16;
 
 const { values: args } = parseArgs({
@@ -105,46 +108,6 @@ function startWatchdog(minutes: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child servers (server.ts): the same protocol as fhir.ts's startServer, which that script does
-// not export (it runs its benchmark on import).
-interface Child {
-  url: string;
-  database?: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(serverArgs: string[]): Promise<Child> {
-  const child: ChildProcess = fork(SERVER_SCRIPT, serverArgs, {
-    cwd: ROOT,
-    env: { ...process.env, SUHE_BOOTSTRAP_CLIENT_ID: BENCH_CLIENT.clientId, SUHE_BOOTSTRAP_CLIENT_SECRET: BENCH_CLIENT.secret },
-    execArgv: ['--import', 'tsx'],
-    // The hub's request log (one JSON line per request, as in production) goes to /dev/null.
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.connected) child.send({ type: 'close' }, () => undefined);
-    else child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  cleanups.push(stop);
-  const ready = await new Promise<ServerMessage>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server ${serverArgs[0]} did not start within 120 s`)), 120_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      done(m as ServerMessage);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`server ${serverArgs[0]} exited with code ${code} before it was ready`));
-    });
-  });
-  if (ready.type !== 'ready') throw new Error(`server ${serverArgs[0]} failed to start: ${ready.type === 'failed' ? ready.message : ready.type}`);
-  return { url: ready.url, database: ready.database, stop };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The database: fresh (dropped at the end), kept (--keep-db) or reused (--reuse-db).

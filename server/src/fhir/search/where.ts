@@ -72,7 +72,7 @@ function compileValueFilter(filter: ValueFilter, params: SqlParams): string {
     return modifier === 'not' ? `not (${ids})` : ids;
   }
   if (param.code === '_lastUpdated') {
-    return `(${filter.values.map((v) => valueCondition({ code: param.code, type: 'date' }, v, params, (c) => 'r.last_updated')).join(' or ')})`;
+    return `(${filter.values.map((v) => valueCondition({ code: param.code, type: 'date' }, v, params, () => 'r.last_updated')).join(' or ')})`;
   }
   const scope = (code: string) => `i.res_type = r.type and i.res_id = r.id and i.param = ${params.add(code)}`;
   if (modifier === 'missing') {
