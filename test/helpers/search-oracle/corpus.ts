@@ -373,6 +373,8 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
     add('Encounter', ['date', `ge${cut(encounter.hi, 'minute')}`]);
     add('Encounter', ['date', `le${cut(encounter.lo, 'minute')}`]);
   }
+  add('Patient', ['birthdate', 'ap1990-06-15']); // ap: the hub's documented width (10 % of the distance from now)
+  add('Condition', ['onset-date', 'ap2016-01']);
   add('Observation', ['value-date', 'ge2016']);
   add('Observation', ['value-date', '2019']);
   add('Observation', ['value-date', 'lt2019-11-15']);
@@ -387,6 +389,8 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
   for (const v of ['0.25', '0.3', '0.13', '0.125', '1', '0.250', '0.015', 'gt0.25', 'lt0.25', 'ge0.25', 'le0.25', 'ne0.3', 'sa0.5', 'eb0.07', '0.25,0.5', 'ge0.9'])
     add('RiskAssessment', ['probability', v]);
   add('RiskAssessment', ['probability', 'ge0.1'], ['probability', 'lt0.5']);
+  add('RiskAssessment', ['probability', 'ap0.25']); // ap: the hub's documented ±10 %
+  add('RiskAssessment', ['probability', 'ap1']);
   add('RiskAssessment', ['probability:missing', 'true']);
 
   // --- quantity --------------------------------------------------------------------------------
@@ -418,6 +422,7 @@ export function generateCorpus(store: ResourceStore, registry: ParamRegistry, se
     if (values.length === 0) continue;
     add('Observation', ['value-quantity', `${prefix}${round(values[Math.floor(values.length / 2)], 1)}|${UCUM}|${escapeValue(unit)}`]);
   }
+  add('Observation', ['value-quantity', 'ap70||kg']);
   add('Observation', ['value-quantity', '120.5||mmHg']);
   add('Observation', ['value-quantity', `120.5|${UCUM}|mmHg`]);
   add('Observation', ['value-quantity', `120.5|${UCUM}|mm[Hg]`]);

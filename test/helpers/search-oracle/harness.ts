@@ -2,7 +2,7 @@
 // search with every page, comparing with the oracle, and the summary per feature class.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { CorpusQuery } from './corpus.js';
-import { OracleUnsupported } from './matchers.js';
+import { OracleUnsupported, TOKEN_TEXT_RULE } from './matchers.js';
 import type { OracleResult, SearchOracle } from './oracle.js';
 import { keyOf, ResourceStore, type Key, type SyntheaFile } from './store.js';
 
@@ -188,6 +188,9 @@ export async function checkSearch(
   outcome.notes = notes;
   const differs = outcome.missing.length + outcome.extra.length + outcome.missingIncludes.length + outcome.extraIncludes.length > 0 || notes.some((n) => !n.startsWith('oracle'));
   outcome.verdict = expected.selfCheck.length ? 'oracle doubt' : differs ? 'wrong answer' : 'pass';
+  if (outcome.verdict === 'wrong answer' && q.features.includes('modifier :text')) {
+    notes.push(`token :text is evaluated by the rule TOKEN_TEXT_RULE='${TOKEN_TEXT_RULE}' (test/helpers/search-oracle/matchers.ts); the hub documents word matching`);
+  }
   return outcome;
 }
 

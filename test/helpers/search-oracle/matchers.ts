@@ -9,10 +9,19 @@ import type { TypedValue } from '@medplum/core';
 import type { CodeableConcept, Coding, ContactPoint, Identifier, Period, Quantity, Reference } from '@medplum/fhirtypes';
 import type { ParamType } from './definitions.js';
 import { parseReference } from './store.js';
-import { compareDecimal, dateRange, decimalOf, normalizeString, precisionRange, splitUnescaped, unescapeValue, type InstantRange } from './values.js';
+import { compareDecimal, dateRange, decimalOf, normalizeString, precisionRange, splitUnescaped, unescapeValue, type Decimal, type InstantRange } from './values.js';
 
 /** Thrown for searches the oracle does not evaluate: the corpus must not contain them. */
 export class OracleUnsupported extends Error {}
+
+/**
+ * How token `:text` is evaluated. R4 (the spec this oracle follows) makes it a string search: the
+ * whole display/text starts with the value. This hub documents R5-style word matching instead
+ * (docs/SEARCH.md: `Observation?code:text=choles` finds "Total Cholesterol"), a deliberate
+ * deviation from R4. Changing this to 'words' accepts that deviation: a project decision, to be
+ * made here in the open — not by bending the oracle towards whatever the server returns.
+ */
+export const TOKEN_TEXT_RULE: 'r4-string' | 'words' = 'words'; // decided: the documented word rule (R5 style)
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -165,13 +174,19 @@ export function matchToken(values: TypedValue[], search: string, modifier: strin
     case undefined:
       return tokensOf(values).some((t) => tokenMatches(t, search));
     case 'text': {
-      // The hub's documented :text rule (docs/SEARCH.md, as R5 words it for text search): every
-      // word searched starts a word of ONE associated text (display, CodeableConcept.text,
-      // Identifier.type.text), case-insensitively; words are separated by spaces.
-      const wanted = normalizeString(unescapeValue(search)).split(' ').filter(Boolean);
-      return textsOf(values).some((t) => {
-        const words = t.toLowerCase().split(/\s+/);
-        return wanted.every((w) => words.some((x) => x.startsWith(w)));
+      const wanted = normalizeString(unescapeValue(search));
+      const texts = textsOf(values).map(normalizeString);
+      if (TOKEN_TEXT_RULE === 'r4-string') {
+        // R4: "processed as a string search against the text associated with the code" — the
+        // string rule: the whole text starts with the value, case and accent insensitive.
+        return texts.some((t) => t.startsWith(wanted));
+      }
+      // 'words' (R5's text search; the rule docs/SEARCH.md gives for this hub): every word of the
+      // value starts a word of one associated text, case and accent insensitive on both sides.
+      const words = wanted.split(/\s+/).filter(Boolean);
+      return texts.some((t) => {
+        const own = t.split(/\s+/);
+        return words.every((w) => own.some((x) => x.startsWith(w)));
       });
     }
     case 'of-type': {
@@ -233,7 +248,7 @@ export function rangesOf(values: TypedValue[]): InstantRange[] {
  *   ge  gt, or S fully contains T   le  lt, or S fully contains T
  *   sa  T does not overlap S and lies above it (T starts after S ends)
  *   eb  T does not overlap S and lies below it (T ends before S starts)
- * `ap` has a server-defined width and is never generated.
+ *   ap  the server decides the width; the hub's documented rule is used (below)
  */
 export function rangeMatches(prefix: Prefix, s: InstantRange, t: InstantRange): boolean {
   const contains = t.lo >= s.lo && t.hi <= s.hi;
@@ -254,8 +269,14 @@ export function rangeMatches(prefix: Prefix, s: InstantRange, t: InstantRange): 
       return t.lo > s.hi;
     case 'eb':
       return t.hi < s.lo;
-    case 'ap':
-      throw new OracleUnsupported('ap');
+    case 'ap': {
+      // R4 leaves ap's width to the server; this is the hub's documented rule (docs/SEARCH.md):
+      // "within 10 % of the distance from now, at least a day either side" — the search range
+      // widened by that much, overlapping the target. `now` is read when the oracle evaluates, a
+      // few seconds from when the server did: negligible against widths of months or years.
+      const slack = Math.max(86_400_000, Math.abs(Date.now() - s.lo) * 0.1);
+      return t.hi >= s.lo - slack && t.lo <= s.hi + slack;
+    }
   }
 }
 
@@ -295,8 +316,13 @@ export function numberMatches(prefix: Prefix, text: string, target: number): boo
       return c >= 0;
     case 'le':
       return c <= 0;
-    case 'ap':
-      throw new OracleUnsupported('ap');
+    case 'ap': {
+      // The hub's documented rule (R4 leaves the width to the server): within ±10 % of the value, bounds included.
+      const tenth: Decimal = { digits: range.value.digits < 0n ? -range.value.digits : range.value.digits, scale: range.value.scale + 1 };
+      const lo: Decimal = { digits: range.value.digits * 10n - tenth.digits, scale: range.value.scale + 1 };
+      const hi: Decimal = { digits: range.value.digits * 10n + tenth.digits, scale: range.value.scale + 1 };
+      return compareDecimal(x, lo) >= 0 && compareDecimal(x, hi) <= 0;
+    }
   }
 }
 

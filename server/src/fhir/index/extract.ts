@@ -143,18 +143,23 @@ function stringParts(type: string, value: any): string[] {
 
 type TokenPart = [system: string | null, code: string | null, display: string | null];
 
+/** The display column holds text for `:text`, normalised as string search normalises (case, accents). */
+function displayText(text: unknown): string | null {
+  return typeof text === 'string' && text ? normalizeString(text) : null;
+}
+
 function tokenParts(type: string, value: any): TokenPart[] {
   if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return [[null, String(value), null]];
   switch (type) {
     case 'Coding':
-      return [[value.system ?? null, value.code ?? null, value.display ?? null]];
+      return [[value.system ?? null, value.code ?? null, displayText(value.display)]];
     case 'CodeableConcept': {
-      const codings: TokenPart[] = (value.coding ?? []).map((c: any) => [c.system ?? null, c.code ?? null, c.display ?? value.text ?? null]);
-      if (value.text) codings.push([null, null, value.text]);
+      const codings: TokenPart[] = (value.coding ?? []).map((c: any) => [c.system ?? null, c.code ?? null, displayText(c.display ?? value.text)]);
+      if (value.text) codings.push([null, null, displayText(value.text)]);
       return codings;
     }
     case 'Identifier':
-      return value.value || value.system ? [[value.system ?? null, value.value ?? null, value.type?.text ?? null]] : [];
+      return value.value || value.system ? [[value.system ?? null, value.value ?? null, displayText(value.type?.text)]] : [];
     case 'ContactPoint':
       return value.value ? [[value.system ?? null, value.value, null]] : [];
     default:

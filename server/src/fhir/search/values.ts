@@ -60,6 +60,7 @@ export function valueCondition(v: ValueContext, value: string, params: SqlParams
       return `${col('norm')} like ${params.add(escapeLike(normalizeString(text)) + '%')}`;
     }
     case 'token':
+      // Displays are stored normalised; lower() keeps rows indexed before that matching ($reindex renews them).
       if (v.modifier === 'text') return wordsCondition(`lower(${col('display')})`, unescapeValue(value), params);
       if (v.codes) return codeSetCondition(v.codes, params, col);
       return tokenCondition(value, params, col);
