@@ -46,7 +46,8 @@ describe('extractIndexRows', () => {
       },
       registry,
     );
-    expect(rows.token).toContainEqual(['code', 'http://loinc.org', '14771-0', 'Fasting glucose']);
+    // Displays are stored normalised (case and accents folded) for :text.
+    expect(rows.token).toContainEqual(['code', 'http://loinc.org', '14771-0', 'fasting glucose']);
     expect(rows.token).toContainEqual(['code', null, null, '空腹血糖']);
     expect(rows.quantity).toContainEqual(['value-quantity', 'http://unitsofmeasure.org', 'mmol/L', 'mmol/L', '5.4']);
     expect(rows.date).toContainEqual(['date', '2024-01-01T00:00:00.000Z', '2024-01-02T23:59:59.999Z']);
