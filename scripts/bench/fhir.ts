@@ -24,6 +24,7 @@ import { http, runLoad, setAuthorization, type LoadResult } from './load.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, mdTable, replaceSection, textTable, type Row } from './report.js';
+import { Cleanups } from './cleanups.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,16 +60,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup that runs however the run ends (normal end, error, Ctrl-C, watchdog).
-const cleanups: (() => Promise<unknown>)[] = [];
-// Once only: Ctrl-C and the normal end may both ask, and two runs at once would drop the
-// database while the other still stops the hub that uses it.
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
-  })();
-  return cleaning;
-}
+const cleanups = new Cleanups(say);
+const cleanup = () => cleanups.run();
 let interrupted = false;
 process.on('SIGINT', () => {
   if (interrupted) process.exit(130); // a second Ctrl-C: leave now

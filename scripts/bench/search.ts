@@ -30,6 +30,7 @@ import { http, percentile, runLoad, setAuthorization, type LoadResult } from './
 import { formatNumber, mdTable, replaceSection, textTable } from './report.js';
 import { DATA_VERSION, DEFAULT_SEED, RESIDENT_ID_SYSTEM, describePatients, searchData, type PatientSummary } from './search-data.js';
 import { MIX_P99_TARGET, mixDeck, queryClasses, type KnownPatient, type Query, type QueryClass } from './search-queries.js';
+import { Cleanups } from './cleanups.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,15 +82,9 @@ function checkArgs(): void {
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup, however the run ends (normal end, error, Ctrl-C, SIGTERM, watchdog).
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-/** Runs the cleanups in reverse order, once: a signal and main's `finally` share the same run (so the hub is down before its database is dropped). */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (cleanups.length) await cleanups.pop()!().catch((err) => say(`cleanup: ${(err as Error).message}`));
-  })();
-  return cleaning;
-}
+const cleanups = new Cleanups(say);
+/** Undoes what this run created, once, newest first (so the hub is down before its database is dropped). */
+const cleanup = () => cleanups.run();
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
