@@ -2,7 +2,7 @@
 // SearchParameter), in the background, in batches by creation order. Progress is a Task the
 // caller can poll (`GET Task/{id}`): in-progress with processed/total outputs, then completed
 // or failed with the reason.
-import type { Resource, Task } from '@medplum/fhirtypes';
+import type { Task } from '@medplum/fhirtypes';
 import { audit, requireUnrestricted } from './access/enforce.js';
 import type { InteractionContext, InteractionResult } from './interactions.js';
 import type { FhirRepository } from './repository.js';
@@ -43,7 +43,7 @@ async function runReindex(repo: FhirRepository, type: string, task: Task, total:
 }
 
 function progressTask(type: string, status: Task['status'], processed: number, total: number): Task {
-  return {
+  const task: Task = {
     resourceType: 'Task',
     status,
     intent: 'order',
@@ -55,5 +55,6 @@ function progressTask(type: string, status: Task['status'], processed: number, t
       { type: { text: 'total' }, valueInteger: total },
     ],
     ...(status !== 'in-progress' ? { executionPeriod: { end: new Date().toISOString() } } : {}),
-  } satisfies Resource as Task;
+  };
+  return task;
 }
