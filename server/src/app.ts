@@ -26,6 +26,7 @@ import { fhirErrorHandler } from './fhir/http/error-handler.js';
 import type { InteractionContext } from './fhir/interactions.js';
 import { loadProjectProfiles } from './fhir/profiles.js';
 import { loadStoredSearchParameters } from './fhir/custom-search-parameters.js';
+import { failInterruptedReindexes } from './fhir/reindex.js';
 import { FhirRepository } from './fhir/repository.js';
 import { fhirRoutes } from './fhir/routes.js';
 import { SearchParameterRegistry } from './fhir/search/parameters.js';
@@ -72,6 +73,8 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const repo = new FhirRepository(db, registry, validator);
   const customParameters = await loadStoredSearchParameters(repo);
   if (customParameters) logger.info(`loaded ${customParameters} stored SearchParameter(s)`);
+  const interrupted = await failInterruptedReindexes(repo);
+  if (interrupted) logger.warn(`${interrupted} $reindex job(s) were cut short by the last stop; their Tasks are marked failed`);
   const compartment = new PatientCompartment(registry);
   const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e, undefined, { trusted: true })))));
   const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });

@@ -6,8 +6,10 @@ import type { Task } from '@medplum/fhirtypes';
 import { audit, requireUnrestricted } from './access/enforce.js';
 import type { InteractionContext, InteractionResult } from './interactions.js';
 import type { FhirRepository } from './repository.js';
+import { parseSearchRequest } from './search/parse.js';
 
 const BATCH = 500;
+const REINDEX_CODE = { system: 'urn:suhe:operation', code: 'reindex' };
 
 export async function startReindex(ctx: InteractionContext, type: string): Promise<InteractionResult> {
   await requireUnrestricted(ctx, 'operation', type);
@@ -42,12 +44,26 @@ async function runReindex(repo: FhirRepository, type: string, task: Task, total:
   }
 }
 
+/**
+ * At start: a $reindex that was running when the hub stopped will never finish; its Task says so
+ * (failed, with what to do) instead of staying in-progress forever.
+ */
+export async function failInterruptedReindexes(repo: FhirRepository): Promise<number> {
+  const query: [string, string][] = [['code', `${REINDEX_CODE.system}|${REINDEX_CODE.code}`], ['status', 'in-progress']];
+  const request = parseSearchRequest('Task', query, repo.registry, { defaultCount: 100, maxCount: 100, defaultTotal: 'none' });
+  const { resources } = await repo.search(request);
+  for (const task of resources as Task[]) {
+    await repo.update<Task>({ ...task, status: 'failed', statusReason: { text: 'The hub stopped before the reindex finished; run $reindex again' } });
+  }
+  return resources.length;
+}
+
 function progressTask(type: string, status: Task['status'], processed: number, total: number): Task {
   const task: Task = {
     resourceType: 'Task',
     status,
     intent: 'order',
-    code: { coding: [{ system: 'urn:suhe:operation', code: 'reindex' }], text: `$reindex ${type}` },
+    code: { coding: [REINDEX_CODE], text: `$reindex ${type}` },
     description: `Recompute the search index of every ${type}`,
     input: [{ type: { text: 'resourceType' }, valueString: type }],
     output: [
