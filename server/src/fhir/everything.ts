@@ -1,12 +1,12 @@
 // `Patient/{id}/$everything`: the patient's whole compartment (R4 CompartmentDefinition
 // "patient"), plus the resources outside it that those point at (practitioners, organizations,
 // locations, medications) as `include` entries, keyset-paged across all types by creation order.
-import type { Resource } from '@medplum/fhirtypes';
 import { allow, audit, canRead, checkVisible, restrictSearch } from './access/enforce.js';
 import { Invalid, NotFound } from './errors.js';
 import type { Interaction, InteractionContext, InteractionResult } from './interactions.js';
 import { searchsetBundle } from './search/bundle.js';
 import type { Filter, IncludeSpec, SearchRequest } from './search/model.js';
+import { pageSize, sinceInstant } from './search/parse.js';
 
 export async function everything(ctx: InteractionContext, req: Interaction, patient: string): Promise<InteractionResult> {
   allow(ctx, 'operation', 'Patient');
@@ -24,19 +24,14 @@ export async function everything(ctx: InteractionContext, req: Interaction, pati
   if (types.length === 0) throw new Invalid('None of the requested types may be read with this access token', ['_type']);
 
   const filters: Filter[] = [{ kind: 'compartment', patient, params: Object.fromEntries(types.map((t) => [t, compartment[t]])) }];
-  const since = query.get('_since');
-  if (since !== undefined) {
-    if (Number.isNaN(Date.parse(since))) throw new Invalid(`_since must be an instant, got '${since}'`, ['_since']);
-    filters.push({ kind: 'value', param: ctx.repo.registry.get('Patient', '_lastUpdated')!, values: [`ge${since}`] });
-  }
-  const countText = query.get('_count');
-  if (countText !== undefined && !/^\d+$/.test(countText)) throw new Invalid(`_count must be a whole number, got '${countText}'`, ['_count']);
+  const since = sinceInstant(query.get('_since'));
+  if (since !== undefined) filters.push({ kind: 'value', param: ctx.repo.registry.get('Patient', '_lastUpdated')!, values: [`ge${since}`] });
   const request: SearchRequest = {
     resourceType: types[0],
     types,
     filters,
     sort: [],
-    count: Math.min(countText !== undefined ? Number(countText) : ctx.limits.maxCount, ctx.limits.maxCount),
+    count: pageSize(query.get('_count'), ctx.limits, ctx.limits.maxCount),
     total: 'none',
     include: [],
     ignored: [],
@@ -59,14 +54,10 @@ export async function everything(ctx: InteractionContext, req: Interaction, pati
     maxIncludes: ctx.limits.maxIncludes,
   });
   const patients = new Set(known);
-  for (const r of result.resources) for (const p of patientsOf(ctx, r)) patients.add(p);
+  for (const r of result.resources) for (const p of ctx.compartment.patientsOf(r)) patients.add(p);
   audit(ctx, { kind: 'operation', type: 'Patient', id: patient, outcome: 'success', patients: [...patients], query: '$everything' });
   return {
     status: 200,
     resource: searchsetBundle(ctx.base, `Patient/${patient}/$everything`, request, { ...result, included: included.resources, includesTruncated: included.truncated }),
   };
-}
-
-function patientsOf(ctx: InteractionContext, resource: Resource): string[] {
-  return ctx.compartment.includes(resource.resourceType) ? ctx.compartment.patientsOf(resource) : [];
 }

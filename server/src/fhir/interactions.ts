@@ -11,7 +11,7 @@ import { Gone, Invalid, MethodNotAllowed, NotFound, operationOutcome } from './e
 import type { FhirRepository, StoredJson } from './repository.js';
 import { historyBundle } from './search/bundle.js';
 import type { SearchRequest } from './search/model.js';
-import type { SearchLimits } from './search/parse.js';
+import { pageSize, sinceInstant, type SearchLimits } from './search/parse.js';
 import { searchCompartment, searchSystem, searchType } from './search-interactions.js';
 import { everything } from './everything.js';
 import { startReindex } from './reindex.js';
@@ -170,13 +170,10 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
 
 async function history(ctx: InteractionContext, req: Interaction, target: { type?: string; id?: string }): Promise<InteractionResult> {
   const params = new Map(req.query);
-  const since = params.get('_since');
-  if (since !== undefined && Number.isNaN(Date.parse(since))) throw new Invalid(`_since must be an instant, got '${since}'`, ['_since']);
-  const countText = params.get('_count');
-  if (countText !== undefined && !/^\d+$/.test(countText)) throw new Invalid(`_count must be a whole number, got '${countText}'`, ['_count']);
+  const since = sinceInstant(params.get('_since'));
   const cursor = params.get('_cursor');
   if (cursor !== undefined && !/^\d+$/.test(cursor)) throw new Invalid('_cursor is not valid: follow the Bundle links unchanged', ['_cursor']);
-  const count = Math.min(countText !== undefined ? Number(countText) : ctx.limits.defaultCount, ctx.limits.maxCount);
+  const count = pageSize(params.get('_count'), ctx.limits, ctx.limits.defaultCount);
   let patients: string[] = [];
   if (target.type && target.id) {
     patients = await visiblePatientsOf(ctx, 'history-instance', target.type, target.id);

@@ -1,7 +1,6 @@
 // The search interactions: type search (GET/POST _search), system search (`GET [base]?_type=`)
 // and compartment search (`GET Patient/123/Observation`). All three parse into one SearchRequest,
 // get the caller's access restriction, run as one statement (plus includes) and are audited.
-import type { Resource } from '@medplum/fhirtypes';
 import type { AccessKind } from './access/access-control.js';
 import { allow, audit, canRead, checkVisible, restrictSearch } from './access/enforce.js';
 import { Invalid } from './errors.js';
@@ -50,7 +49,7 @@ async function runSearch(
   await restrictSearch(ctx, request);
   const result = await ctx.repo.search(request, { canRead: (t) => canRead(ctx, t), maxIncludes: ctx.limits.maxIncludes });
   const patients = new Set(knownPatients);
-  if (ctx.audit) for (const r of [...result.resources, ...(result.included ?? [])]) for (const p of patientsOf(ctx, r)) patients.add(p);
+  if (ctx.audit) for (const r of [...result.resources, ...(result.included ?? [])]) for (const p of ctx.compartment.patientsOf(r)) patients.add(p);
   audit(ctx, { kind, type, outcome: 'success', patients: [...patients], query: new URLSearchParams(req.query).toString() });
   return { status: 200, resource: searchsetBundle(ctx.base, path, request, result) };
 }
@@ -62,8 +61,4 @@ function localReferences(request: SearchRequest, base: string): void {
     if (filter.param.type !== 'reference' || filter.modifier === 'identifier' || filter.modifier === 'missing') continue;
     filter.values = filter.values.map((v) => (v.startsWith(prefix) ? v.slice(prefix.length) : v));
   }
-}
-
-function patientsOf(ctx: InteractionContext, resource: Resource): string[] {
-  return ctx.compartment.includes(resource.resourceType) ? ctx.compartment.patientsOf(resource) : [];
 }

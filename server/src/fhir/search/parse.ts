@@ -212,6 +212,18 @@ function parseInclude(spec: string, reverse: boolean, iterate: boolean, request:
   return { source, params, ...(target ? { target } : {}), iterate, reverse };
 }
 
+/** `_count` of history and $everything: a whole number, capped at the maximum; `fallback` when absent. */
+export function pageSize(text: string | undefined, limits: SearchLimits, fallback: number): number {
+  if (text !== undefined && !/^\d+$/.test(text)) throw new Invalid(`_count must be a whole number, got '${text}'`, ['_count']);
+  return Math.min(text !== undefined ? Number(text) : fallback, limits.maxCount);
+}
+
+/** `_since` of history and $everything: an instant, or undefined when absent. */
+export function sinceInstant(text: string | undefined): string | undefined {
+  if (text !== undefined && Number.isNaN(Date.parse(text))) throw new Invalid(`_since must be an instant, got '${text}'`, ['_since']);
+  return text;
+}
+
 function splitModifier(name: string): [string, string | undefined] {
   const i = name.indexOf(':');
   return i < 0 ? [name, undefined] : [name.slice(0, i), name.slice(i + 1)];
