@@ -1,5 +1,8 @@
 // Composition root: builds config-driven services and the express app. Nothing else.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
@@ -31,6 +34,11 @@ import { FhirRepository } from './fhir/repository.js';
 import { fhirRoutes } from './fhir/routes.js';
 import { SearchParameterRegistry } from './fhir/search/parameters.js';
 import { R4Validator } from './fhir/validation.js';
+import { FileBlobStore } from './imaging/blob-store.js';
+import { dicomwebRoutes } from './imaging/dicomweb/routes.js';
+import type { DicomwebServices } from './imaging/dicomweb/context.js';
+import { ImagingStudyLinker } from './imaging/imaging-study.js';
+import { DicomIngest } from './imaging/ingest.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,6 +50,7 @@ export interface Hub {
   logger: Logger;
   auth: AuthService;
   audit: AuditTrailWriter;
+  imaging: DicomwebServices;
   /** The InteractionContext for in-process callers (import, demo loader, modules): full access. */
   context(base: string, access?: AccessControl): InteractionContext;
   listen(): Promise<{ server: Server; url: string }>;
@@ -87,6 +96,10 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     (event) => audit.recordAuth(event),
   );
   await auth.start(config.bootstrapClient);
+  // DICOM objects live beside the embedded database; a throwaway hub keeps them in a temp dir.
+  const blobRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-blobs-')) : join(config.dataDir, 'blobs');
+  const blobs = await FileBlobStore.open(blobRoot);
+  const imaging: DicomwebServices = { db, blobs, ingest: new DicomIngest(db, blobs, logger), linker: new ImagingStudyLinker(db, repo), audit, logger };
   const sealer = setInterval(() => void sealPending(db).catch((err) => logger.error('audit chain sealing failed', { error: (err as Error).message })), SEAL_INTERVAL_MS);
   sealer.unref();
   const accessFor = (req: express.Request): AccessControl => {
@@ -131,6 +144,15 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       publicBaseUrl: config.publicBaseUrl,
     }),
   );
+  app.use(
+    '/dicomweb',
+    bearerGuard({
+      tokens: auth.tokens,
+      urls: (req) => auth.urls(req),
+      onRejected: (req, reason) => audit.recordAuth({ action: 'denied', outcome: 'minor-failure', outcomeDescription: `${req.method} /dicomweb${req.path}: ${reason}`, client: { id: 'unauthenticated', address: req.ip } }),
+    }),
+    dicomwebRoutes((req) => ({ ...imaging, access: accessFor(req), base: `${auth.urls(req).origin}/dicomweb` })),
+  );
   app.use((req) => {
     throw new NotFound(`No route for ${req.method} ${req.path}`);
   });
@@ -145,6 +167,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     logger,
     auth,
     audit,
+    imaging,
     context,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -162,6 +185,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       await audit.close();
       await sealPending(db).catch(() => 0);
       await db.close();
+      if (config.dataDir === 'memory://') await rm(blobRoot, { recursive: true, force: true });
     },
   };
 }

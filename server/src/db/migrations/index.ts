@@ -3,6 +3,7 @@ import { migration002 } from './002-auth-and-audit.js';
 import { migration003 } from './003-composite-index.js';
 import { migration004 } from './004-probe-indexes.js';
 import { migration005 } from './005-index-only-search.js';
+import { migration006 } from './006-dicom-index.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];

@@ -1,0 +1,199 @@
+// Content-addressed storage for DICOM objects. Bytes are staged in a temporary file while their
+// sha256 is computed, fsynced, then renamed to objects/ab/cd/<sha256>: a reader never sees a
+// partial object, a crash leaves only a temp file (swept at the next start), and identical
+// objects are stored once. The interface is what an S3-compatible store would implement too
+// (stage locally or as a multipart upload, commit = copy to the content key).
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export interface BlobStore {
+  /** Starts staging a new object. */
+  begin(): Promise<StagedBlob>;
+  /** Streams a stored object, or an inclusive byte range of it. */
+  open(key: string, range?: { start: number; end: number }): Readable;
+  /** Reads `length` bytes at `start` (fewer at the end of the object). */
+  read(key: string, start: number, length: number): Promise<Buffer>;
+  size(key: string): Promise<number | undefined>;
+  remove(key: string): Promise<void>;
+}
+
+export interface StagedBlob {
+  write(chunk: Uint8Array): Promise<void>;
+  readonly size: number;
+  /** Reads back staged bytes (to parse an object before deciding to keep it). */
+  read(start: number, length: number): Promise<Buffer>;
+  /** Makes the object durable under its content key; identical content is kept once. */
+  commit(): Promise<{ key: string; size: number; deduplicated: boolean }>;
+  /** Throws the staged bytes away. Safe to call more than once or after commit. */
+  abort(): Promise<void>;
+}
+
+const KEY = /^[0-9a-f]{64}$/;
+
+export class FileBlobStore implements BlobStore {
+  private readonly objects: string;
+  private readonly staging: string;
+
+  private constructor(readonly root: string) {
+    this.objects = join(root, 'objects');
+    this.staging = join(root, 'staging');
+  }
+
+  /** Opens the store under `root`, removing what an earlier process left half-written. */
+  static async open(root: string): Promise<FileBlobStore> {
+    const store = new FileBlobStore(root);
+    await rm(store.staging, { recursive: true, force: true });
+    await mkdir(store.staging, { recursive: true });
+    await mkdir(store.objects, { recursive: true });
+    return store;
+  }
+
+  async begin(): Promise<StagedBlob> {
+    const path = join(this.staging, randomUUID());
+    const handle = await open(path, 'wx+');
+    return new FileStagedBlob(path, handle, (key) => this.pathOf(key));
+  }
+
+  open(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async read(key: string, start: number, length: number): Promise<Buffer> {
+    return readAt(this.pathOf(key), start, length);
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(key))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  private pathOf(key: string): string {
+    if (!KEY.test(key)) throw new Error(`not a blob key: ${key}`);
+    return join(this.objects, key.slice(0, 2), key.slice(2, 4), key);
+  }
+}
+
+class FileStagedBlob implements StagedBlob {
+  private readonly hash: Hash = createHash('sha256');
+  private written = 0;
+  private closed = false;
+  private done = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly finalPath: (key: string) => string,
+  ) {}
+
+  get size(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.written + offset);
+      offset += bytesWritten;
+    }
+    this.written += chunk.length;
+  }
+
+  async read(start: number, length: number): Promise<Buffer> {
+    const wanted = Math.max(0, Math.min(length, this.written - start));
+    const buffer = Buffer.allocUnsafe(wanted);
+    let got = 0;
+    while (got < wanted) {
+      const { bytesRead } = await this.handle.read(buffer, got, wanted - got, start + got);
+      if (!bytesRead) break;
+      got += bytesRead;
+    }
+    return buffer.subarray(0, got);
+  }
+
+  async commit(): Promise<{ key: string; size: number; deduplicated: boolean }> {
+    if (this.done) throw new Error('staged blob already committed or aborted');
+    this.done = true;
+    const key = this.hash.digest('hex');
+    const target = this.finalPath(key);
+    try {
+      await this.handle.sync();
+      await this.close();
+      const existing = await stat(target).catch(() => undefined);
+      if (existing?.size === this.written) {
+        await rm(this.path, { force: true });
+        return { key, size: this.written, deduplicated: true };
+      }
+      const dir = join(target, '..');
+      await mkdir(dir, { recursive: true });
+      await rename(this.path, target);
+      await syncDirectory(dir);
+      return { key, size: this.written, deduplicated: false };
+    } catch (err) {
+      await this.close();
+      await rm(this.path, { force: true });
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.done = true;
+    await this.close();
+    await rm(this.path, { force: true });
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}
+
+/** A rename is durable only once its directory entry is on disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readAt(path: string, start: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await handle.read(buffer, got, length - got, start + got);
+      if (!bytesRead) break;
+      got += bytesRead;
+    }
+    return buffer.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Lists stored keys (maintenance: orphan sweeps, tests). */
+export async function listBlobKeys(root: string): Promise<string[]> {
+  const objects = join(root, 'objects');
+  const keys: string[] = [];
+  for (const a of await readdir(objects).catch(() => [] as string[])) {
+    for (const b of await readdir(join(objects, a)).catch(() => [] as string[])) {
+      for (const name of await readdir(join(objects, a, b))) if (KEY.test(name)) keys.push(name);
+    }
+  }
+  return keys;
+}

@@ -1,0 +1,63 @@
+// What every DICOMweb handler works with, per request: the stores, the caller's access and the
+// audit trail. Reads are scoped to the studies the caller may see (the study's patient
+// compartment) and each one is audited.
+import type { Logger } from '../../audit/logger.js';
+import type { Database } from '../../db/database.js';
+import { canSee, type AccessControl } from '../../fhir/access/access-control.js';
+import type { AuditTrail } from '../../fhir/access/audit-trail.js';
+import { NotFound } from '../../fhir/errors.js';
+import type { BlobStore } from '../blob-store.js';
+import type { ImagingStudyLinker } from '../imaging-study.js';
+import type { DicomIngest } from '../ingest.js';
+
+export interface DicomwebServices {
+  db: Database;
+  blobs: BlobStore;
+  ingest: DicomIngest;
+  linker: ImagingStudyLinker;
+  audit: AuditTrail;
+  logger: Logger;
+}
+
+export interface DicomwebContext extends DicomwebServices {
+  access: AccessControl;
+  /** This request's DICOMweb root URL (…/dicomweb), for RetrieveURL and BulkDataURI. */
+  base: string;
+}
+
+export interface StudyAccess {
+  studyUid: string;
+  imagingStudyId: string;
+  patientRef: string | null;
+}
+
+/**
+ * The study when the caller may read it. A study outside the caller's patients answers 404 like
+ * one that does not exist (its existence is itself patient data), and the denial is audited.
+ */
+export async function readableStudy(ctx: DicomwebContext, studyUid: string): Promise<StudyAccess> {
+  ctx.access.check('read', 'ImagingStudy');
+  const [row] = await ctx.db.query<{ imaging_study_id: string; patient_ref: string | null }>(
+    'select imaging_study_id, patient_ref from dicom_study where study_uid = $1',
+    [studyUid],
+  );
+  if (!row) throw new NotFound(`Study ${studyUid} is not stored here`);
+  const visible = await ctx.access.visiblePatients();
+  if (!canSee(visible, row.patient_ref ? [row.patient_ref] : [])) {
+    ctx.audit.record(ctx.access.actor, { kind: 'read', type: 'ImagingStudy', id: row.imaging_study_id, outcome: 'denied', detail: 'study outside the caller\'s patients', patients: [] });
+    throw new NotFound(`Study ${studyUid} is not stored here`);
+  }
+  return { studyUid, imagingStudyId: row.imaging_study_id, patientRef: row.patient_ref };
+}
+
+/** Records a successful retrieval (what was read, of which patient) in the audit trail. */
+export function auditRetrieve(ctx: DicomwebContext, study: StudyAccess, what: string): void {
+  ctx.audit.record(ctx.access.actor, {
+    kind: 'read',
+    type: 'ImagingStudy',
+    id: study.imagingStudyId,
+    outcome: 'success',
+    patients: study.patientRef ? [study.patientRef] : [],
+    detail: what,
+  });
+}

@@ -1,0 +1,25 @@
+// QIDO-RS handlers: compile the query, run it within the caller's patients, answer DICOM JSON.
+import type { Request, Response } from 'express';
+import { compileQido, type QidoLevel } from '../qido.js';
+import { qidoResult } from '../qido-results.js';
+import type { DicomwebContext } from './context.js';
+
+export async function qido(ctx: DicomwebContext, req: Request, res: Response, level: QidoLevel, path: { studyUid?: string; seriesUid?: string }): Promise<void> {
+  ctx.access.check('search-type', 'ImagingStudy');
+  const params = queryPairs(req);
+  const compiled = compileQido({ level, ...path, params, visible: await ctx.access.visiblePatients() });
+  const rows = await ctx.db.query<Record<string, unknown>>(compiled.sql, compiled.values);
+  const patients = [...new Set(rows.map((r) => r.patient_ref as string | null).filter((p): p is string => !!p))];
+  ctx.audit.record(ctx.access.actor, { kind: 'search-type', type: 'ImagingStudy', outcome: 'success', patients, query: new URL(req.originalUrl, 'http://x').search.slice(1) });
+  if (compiled.ignored.length) {
+    // PS3.18 §8.3.4.1: keys the origin server does not support are ignored, with a warning.
+    res.setHeader('Warning', `299 suhe "These query keys are not supported and were ignored: ${compiled.ignored.join(', ').replace(/"/g, "'")}"`);
+  }
+  res.status(200).type('application/dicom+json').send(JSON.stringify(rows.map((row) => qidoResult(level, row, ctx.base, compiled.includeFields))));
+}
+
+/** The query string as ordered name/value pairs, percent-decoded (PatientName=DOE%5EJOHN, %2A). */
+function queryPairs(req: Request): [string, string][] {
+  const search = new URL(req.originalUrl, 'http://x').searchParams;
+  return [...search.entries()];
+}
