@@ -15,6 +15,8 @@ declare module 'dcmjs' {
       DicomMetaDictionary: {
         /** Keyed '(GGGG,EEEE)' with upper-case hex; repeating groups (50xx, 60xx) resolve by range. */
         dictionary: Record<string, DcmjsDictionaryEntry | undefined>;
+        /** Keyed by keyword (retired ones as 'RETIRED_Keyword'); repeating groups as their first group. */
+        nameMap: Record<string, DcmjsDictionaryEntry | undefined>;
       };
     };
   };

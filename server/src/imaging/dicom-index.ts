@@ -68,17 +68,17 @@ export async function indexInstance(tx: SqlExecutor, record: InstanceRecord, blo
   // The same instance sent again (perhaps in another transfer syntax) replaces the stored one.
   await tx.query(
     `insert into dicom_instance (sop_instance_uid, series_uid, study_uid, sop_class_uid, instance_number, transfer_syntax, blob_key, size,
-       rows, columns, bits_allocated, frames, pixel_offset, pixel_length, encapsulated, metadata)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       rows, columns, bits_allocated, frames, pixel_offset, pixel_length, frame_length, encapsulated, metadata)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
      on conflict (sop_instance_uid) do update set
        sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number, transfer_syntax = excluded.transfer_syntax,
        blob_key = excluded.blob_key, size = excluded.size, rows = excluded.rows, columns = excluded.columns,
        bits_allocated = excluded.bits_allocated, frames = excluded.frames, pixel_offset = excluded.pixel_offset,
-       pixel_length = excluded.pixel_length, encapsulated = excluded.encapsulated, metadata = excluded.metadata, stored_at = now()`,
+       pixel_length = excluded.pixel_length, frame_length = excluded.frame_length, encapsulated = excluded.encapsulated, metadata = excluded.metadata, stored_at = now()`,
     [
       record.sopInstanceUid, record.seriesUid, record.studyUid, record.sopClassUid, instance.number ?? null, record.transferSyntax, blob.key, blob.size,
       instance.rows ?? null, instance.columns ?? null, instance.bitsAllocated ?? null, instance.frames ?? null, instance.pixelOffset ?? null,
-      instance.pixelLength ?? null, instance.encapsulated, metadata,
+      instance.pixelLength ?? null, instance.frameLength ?? null, instance.encapsulated, metadata,
     ],
   );
   if (!existing) {

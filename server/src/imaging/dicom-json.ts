@@ -10,11 +10,11 @@
 // - IS/DS: a value that is a number by PS3.5's grammar becomes a JSON number; one that is
 //   not (e.g. "1,5" or "n/a") stays a JSON string, so nothing the modality sent is lost.
 // - FL/FD NaN and infinities, which JSON cannot carry, become null.
-// - UV/SV beyond Number.MAX_SAFE_INTEGER are strings (PS3.18 F.2.3.1).
+// - UV/SV beyond Number.MAX_SAFE_INTEGER are strings, as PS3.18 F.2.3 asks.
 // - Binary values in InlineBinary are little endian: big endian OW/OF/OL/OD/OV are swapped.
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
-import { normalizeTag, vrOf, type VrContext } from './dictionary.js';
+import { normalizeTag, tagForKeyword, vrOf, type VrContext } from './dictionary.js';
 
 export interface PersonNameComponents {
   Alphabetic?: string;
@@ -44,7 +44,7 @@ export interface DicomJsonOptions {
   bulkDataUri?: BulkDataUriFn;
   /** Largest binary value (bytes) sent as InlineBinary; default 1024. */
   bulkDataThreshold?: number;
-  /** Only these top-level attributes (any tag spelling); sequences keep all their content. */
+  /** Only these top-level attributes (tags in any spelling, or keywords); sequences keep all their content. */
   includeTags?: Set<string>;
   /** Groups left out at the top level; default [0x0002], the File Meta group. */
   excludeGroups?: Iterable<number>;
@@ -63,10 +63,10 @@ const WORD_SIZE: Record<string, number> = { OW: 2, OF: 4, OL: 4, OD: 8, OV: 8 };
 const PIXEL_DATA = new Set(['7FE00010', '7FE00008', '7FE00009']);
 /**
  * Never attributes: FFFE holds item and delimitation tags (dicom-parser keeps an item's
- * delimiter among its elements) and 0000 is the DIMSE command group, which a stored object
- * cannot contain (dicom-parser reports a phantom (0000,0000) for some deflated files).
+ * delimiter among its elements), 0000 is the DIMSE command group, which a stored object
+ * cannot contain, and FFFC is Data Set Trailing Padding, which has no meaning (PS3.10).
  */
-const STRUCTURAL_GROUPS = new Set(['FFFE', '0000']);
+const STRUCTURAL_GROUPS = new Set(['FFFE', '0000', 'FFFC']);
 const DS_GRAMMAR = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 interface Settings {
@@ -80,7 +80,7 @@ interface Inherited {
 
 export function toDicomJson(dataSet: DataSet, options: DicomJsonOptions): DicomJsonDataSet {
   const excluded = new Set(options.excludeGroups ?? [0x0002]);
-  const included = options.includeTags && new Set([...options.includeTags].map((t) => normalizeTag(t)));
+  const included = options.includeTags && new Set([...options.includeTags].map((t) => normalizeTag(t) ?? tagForKeyword(t)));
   // With a deflated data set dicom-parser parses the inflated buffer from byte 0, so the
   // preamble and 'DICM' come back as phantom elements. Real ones start after the File Meta group.
   const metaEnds = Object.values(dataSet.elements)
@@ -300,7 +300,14 @@ function decodeWith(label: string, bytes: Uint8Array): string {
   // Node's 'latin1' Buffer decoding is true ISO 8859-1; TextDecoder's is windows-1252.
   if (label === 'latin1') return latin1(bytes);
   let decoder = decoders.get(label);
-  if (!decoder) decoders.set(label, (decoder = new TextDecoder(label)));
+  if (!decoder) {
+    try {
+      decoder = new TextDecoder(label);
+    } catch {
+      return latin1(bytes); // a Node built without full ICU lacks the legacy encodings
+    }
+    decoders.set(label, decoder);
+  }
   return decoder.decode(bytes);
 }
 

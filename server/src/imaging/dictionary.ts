@@ -53,10 +53,11 @@ function findEntry(hex: string): Entry | undefined {
   const group = parseInt(hex.slice(0, 4), 16);
   const element = parseInt(hex.slice(4), 16);
   // Group length (gggg,0000) is UL in every group (PS3.5 7.2), listed or not.
-  if (element === 0) return { vr: 'UL', keyword: `GroupLength${hex.slice(0, 4)}` };
+  const groupLength = { vr: 'UL', keyword: 'GenericGroupLength' };
   // Private groups first: dcmjs's repeating-group ranges (60xx) would otherwise also answer
   // for odd groups like 6001, which are private.
   if ((group & 1) === 1) {
+    if (element === 0) return groupLength;
     if (element >= 0x10 && element <= 0xff) return { vr: 'LO', keyword: 'PrivateCreator' };
     return undefined;
   }
@@ -64,8 +65,8 @@ function findEntry(hex: string): Entry | undefined {
   // Repeating groups dcmjs resolves itself: 50xx (curves) and 60xx (overlays). The retired
   // Variable Pixel Data groups 7Fxx are only listed as 7F00, so look them up there.
   if (!found && group >= 0x7f00 && group < 0x7fe0) found = dictionary[`(7F00,${hex.slice(4)})`];
-  if (!found) return undefined;
-  return { vr: found.vr, keyword: found.name.replace(/^RETIRED_/, '') };
+  if (found) return { vr: found.vr, keyword: found.name.replace(/^RETIRED_/, '') };
+  return element === 0 ? groupLength : undefined;
 }
 
 /**
@@ -106,6 +107,24 @@ export function keywordOf(tag: string): string | undefined {
   return hex ? lookup(hex)?.keyword : undefined;
 }
 
+const byKeyword = new Map<string, string | null>();
+
+/**
+ * The tag ('00100010', 8 upper-case hex digits) of a keyword ('PatientName'; retired ones
+ * without dcmjs's prefix too), for QIDO-RS keys and includefield. Keywords are case-sensitive, as in PS3.6. Repeating groups
+ * give their first group (OverlayData -> 60003000).
+ */
+export function tagForKeyword(keyword: string): string | undefined {
+  let tag = byKeyword.get(keyword);
+  if (tag === undefined) {
+    const { nameMap } = dcmjs.data.DicomMetaDictionary;
+    const entry = /^\w+$/.test(keyword) ? (nameMap[keyword] ?? nameMap[`RETIRED_${keyword}`]) : undefined;
+    tag = entry ? (normalizeTag(entry.tag) ?? null) : null;
+    byKeyword.set(keyword, tag);
+  }
+  return tag ?? undefined;
+}
+
 /**
  * A vrCallback for dicomParser.parseDicom on implicit VR data: answers 'SQ' for dictionary
  * sequences so dicom-parser parses their items without guessing from the next bytes, and
@@ -114,10 +133,4 @@ export function keywordOf(tag: string): string | undefined {
 export function implicitSequenceVr(tag: string): string | undefined {
   const hex = normalizeTag(tag);
   return hex && !isPrivateTag(hex) && lookup(hex)?.vr === 'SQ' ? 'SQ' : undefined;
-}
-
-/** The tag ('00100010') of an attribute keyword ('PatientName'), for QIDO-RS keys and includefield. */
-export function tagForKeyword(keyword: string): string | undefined {
-  const entry = (dcmjs.data.DicomMetaDictionary as unknown as { nameMap: Record<string, { tag: string } | undefined> }).nameMap[keyword];
-  return entry ? normalizeTag(entry.tag) : undefined;
 }

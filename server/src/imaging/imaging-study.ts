@@ -185,7 +185,7 @@ function uuidFrom(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** JSON without undefined members (the validator rejects explicit undefined/empty arrays). */
+/** JSON without undefined members or empty arrays (FHIR allows neither). */
 function withoutUndefined<T extends Resource>(resource: T): T {
-  return JSON.parse(JSON.stringify(resource)) as T;
+  return JSON.parse(JSON.stringify(resource, (_key, value) => (Array.isArray(value) && value.length === 0 ? undefined : value))) as T;
 }

@@ -57,7 +57,9 @@ export class DicomIngest {
       const metadata = JSON.stringify(toDicomJson(parsed.dataSet, {
         implicitVR: parsed.transferSyntax === TS.implicitLE,
         littleEndian: parsed.transferSyntax !== TS.explicitBE,
-        bulkDataUri: (tag) => `/studies/${record.studyUid}/series/${record.seriesUid}/instances/${record.sopInstanceUid}/bulk/${tag.slice(1).toUpperCase()}`,
+        // Inside sequences the URI names the path: bulk/{tag}/{item}/{tag}...
+        bulkDataUri: (tag, _element, path) =>
+          `/studies/${record.studyUid}/series/${record.seriesUid}/instances/${record.sopInstanceUid}/bulk/${[...path, tag].map((p) => (typeof p === 'string' ? p.slice(1).toUpperCase() : p)).join('/')}`,
       }));
       const blob = await staged.commit();
       try {

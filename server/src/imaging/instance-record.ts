@@ -36,6 +36,7 @@ export interface InstanceRecord {
     frames?: number;
     pixelOffset?: number;
     pixelLength?: number;
+    frameLength?: number;
     encapsulated: boolean;
   };
 }
@@ -85,6 +86,7 @@ export function instanceRecord(parsed: ParsedInstance): InstanceRecord {
       frames: pixels?.frames ?? integer(text('x00280008')),
       pixelOffset: pixels?.offset,
       pixelLength: pixels?.encapsulated ? undefined : pixels?.length,
+      frameLength: pixels?.frameLength,
       encapsulated: pixels?.encapsulated ?? false,
     },
   };

@@ -54,6 +54,8 @@ export interface PixelDataInfo {
   /** Where the pixel data value starts in the (inflated, for deflate) object, and its length. */
   offset: number;
   length: number;
+  /** Native pixel data: bytes per frame when frames start on byte boundaries (not for packed 1-bit frames). */
+  frameLength?: number;
 }
 
 // Deflated objects are inflated in memory: bound it so that a small "zip bomb" cannot exhaust it.
@@ -111,8 +113,7 @@ function pixelDataInfo(dataSet: DataSet, transferSyntax: string, totalSize: numb
   if (isNativeSyntax(transferSyntax)) {
     if (encapsulated) throw new DicomRejected(`Pixel Data is encapsulated but the transfer syntax ${transferSyntax} is native`);
     // Exact arithmetic: the product of header values can exceed 2^53 only in the absurd cases we refuse.
-    // YBR_FULL_422 stores two samples per pixel whatever Samples per Pixel says (4:2:2 subsampling).
-    const samples = dataSet.string('x00280004')?.trim() === 'YBR_FULL_422' ? 2 : samplesPerPixel;
+    const samples = nativeSamples(dataSet, samplesPerPixel);
     const bits = BigInt(rows) * BigInt(columns) * BigInt(samples) * BigInt(bitsAllocated) * BigInt(frames);
     const needed = (bits + 7n) / 8n;
     if (BigInt(element.length) < needed) {
@@ -129,7 +130,14 @@ function pixelDataInfo(dataSet: DataSet, transferSyntax: string, totalSize: numb
   if (element.dataOffset + (encapsulated ? 0 : element.length) > Math.max(totalSize, dataSet.byteArray.length)) {
     throw new DicomRejected('Pixel Data runs past the end of the object: it is truncated');
   }
-  return { rows, columns, frames, samplesPerPixel, bitsAllocated, encapsulated, offset: element.dataOffset, length: element.length };
+  const frameBits = rows * columns * nativeSamples(dataSet, samplesPerPixel) * bitsAllocated;
+  const frameLength = !encapsulated && frameBits % 8 === 0 ? frameBits / 8 : undefined;
+  return { rows, columns, frames, samplesPerPixel, bitsAllocated, encapsulated, offset: element.dataOffset, length: element.length, frameLength };
+}
+
+/** Samples stored per pixel: YBR_FULL_422 keeps two whatever Samples per Pixel says (4:2:2). */
+function nativeSamples(dataSet: DataSet, samplesPerPixel: number): number {
+  return dataSet.string('x00280004')?.trim() === 'YBR_FULL_422' ? 2 : samplesPerPixel;
 }
 
 function uid(dataSet: DataSet, tag: string, name: string): string {

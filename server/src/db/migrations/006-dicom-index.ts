@@ -65,6 +65,7 @@ export const migration006 = {
       frames integer,
       pixel_offset bigint,
       pixel_length bigint,
+      frame_length bigint,
       encapsulated boolean not null default false,
       metadata text not null,
       stored_at timestamptz not null default now()

@@ -22,10 +22,11 @@ export interface StoredInstance {
   bits_allocated: number | null;
   pixel_offset: string | number | null;
   pixel_length: string | number | null;
+  frame_length: string | number | null;
   encapsulated: boolean;
 }
 
-const COLUMNS = ['sop_instance_uid', 'series_uid', 'study_uid', 'sop_class_uid', 'transfer_syntax', 'blob_key', 'size', 'frames', 'rows', 'columns', 'bits_allocated', 'pixel_offset', 'pixel_length', 'encapsulated']
+const COLUMNS = ['sop_instance_uid', 'series_uid', 'study_uid', 'sop_class_uid', 'transfer_syntax', 'blob_key', 'size', 'frames', 'rows', 'columns', 'bits_allocated', 'pixel_offset', 'pixel_length', 'frame_length', 'encapsulated']
   .map((c) => `i.${c}`)
   .join(', ');
 

@@ -3,9 +3,12 @@
 import { Router, type Request } from 'express';
 import { Invalid } from '../../fhir/errors.js';
 import type { DicomwebContext } from './context.js';
+import { retrieveBulk, retrieveFrames } from './frames-handler.js';
 import { qido } from './qido-handler.js';
+import { rendered } from './rendered-handler.js';
 import { retrieveInstances, retrieveMetadata } from './retrieve.js';
 import { stow } from './stow.js';
+import { wadoUri } from './wado-uri.js';
 
 const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
 
@@ -35,6 +38,14 @@ export function dicomwebRoutes(contextFor: (req: Request) => DicomwebContext): R
   for (const path of ['/studies/:study', '/studies/:study/series/:series', '/studies/:study/series/:series/instances/:instance']) {
     router.get(path, (req, res) => retrieveInstances(contextFor(req), req, res, uids(req)));
     router.get(`${path}/metadata`, (req, res) => retrieveMetadata(contextFor(req), req, res, uids(req)));
+    router.get(`${path}/thumbnail`, (req, res) => rendered(contextFor(req), req, res, uids(req), { thumbnail: true }));
   }
+  const instance = '/studies/:study/series/:series/instances/:instance';
+  router.get(`${instance}/rendered`, (req, res) => rendered(contextFor(req), req, res, uids(req), { thumbnail: false }));
+  router.get(`${instance}/frames/:frames`, (req, res) => retrieveFrames(contextFor(req), req, res, uids(req), req.params.frames as string));
+  router.get(`${instance}/frames/:frames/rendered`, (req, res) => rendered(contextFor(req), req, res, uids(req), { frame: req.params.frames as string, thumbnail: false }));
+  router.get(`${instance}/frames/:frames/thumbnail`, (req, res) => rendered(contextFor(req), req, res, uids(req), { frame: req.params.frames as string, thumbnail: true }));
+  router.get(`${instance}/bulk/*tagPath`, (req, res) => retrieveBulk(contextFor(req), req, res, uids(req), req.params.tagPath as unknown as string[]));
+  router.get('/wado', (req, res) => wadoUri(contextFor(req), req, res));
   return router;
 }
