@@ -24,8 +24,8 @@ export interface IngestOptions {
 
 // Objects up to this size are parsed whole (every element and fragment checked); larger ones are
 // parsed up to their Pixel Data from a head of HEAD_BYTES, so memory stays bounded.
-const WHOLE_PARSE_LIMIT = 256 * 1024 * 1024;
-const HEAD_BYTES = 64 * 1024 * 1024;
+const WHOLE_PARSE_LIMIT = 64 * 1024 * 1024;
+const HEAD_BYTES = 16 * 1024 * 1024;
 
 export class DicomIngest {
   constructor(
