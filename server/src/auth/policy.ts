@@ -63,6 +63,7 @@ export class CallerAccess implements AccessControl {
       role: claims.role,
       tokenId: claims.jti,
       address: caller.address,
+      organization: claims.organization,
       source: claims.role === 'institution' ? institutionSource(claims.client_id) : undefined,
       purpose: caller.purpose,
     };
@@ -103,6 +104,12 @@ export class CallerAccess implements AccessControl {
     }
     const outside = touched.filter((p) => !visible.includes(p));
     if (outside.length) throw new Forbidden(`The ${write.type} concerns patients outside those this caller may see`);
+  }
+
+  async actingAs(): Promise<string[]> {
+    const { role, fhirUser, organization } = this.caller.claims;
+    const own = [fhirUser, organization].filter((r): r is string => !!r);
+    return CLINICIANS.has(role) && fhirUser ? [...new Set([...(await this.clinicianActors(fhirUser)), ...own])] : own;
   }
 
   /** Which scope contexts count for this caller. */

@@ -9,6 +9,7 @@ import type { Database } from '../db/database.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import type { PersonNameParts } from './instance-record.js';
+import { RECOGNITION_TAG_SYSTEM, recognitionExtension, type Recognition } from './recognition.js';
 
 export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
 export const DICOM_PATIENT_ID_SYSTEM = 'urn:suhe:dicom:patient-id';
@@ -32,6 +33,7 @@ interface StudyRow {
   modalities: string[];
   series_count: number;
   instance_count: number;
+  recognition: string | null;
 }
 
 export class ImagingStudyLinker {
@@ -70,9 +72,13 @@ export class ImagingStudyLinker {
       'select sop_instance_uid, series_uid, sop_class_uid, instance_number from dicom_instance where study_uid = $1 order by instance_number nulls last, seq',
       [studyUid],
     );
+    const recognition = study.recognition ? (JSON.parse(study.recognition) as Recognition) : undefined;
     const resource: ImagingStudy = {
       resourceType: 'ImagingStudy',
       id: study.imaging_study_id,
+      // MR-04: recognised studies can be found by their mark (_tag) and show it (extension).
+      meta: recognition ? { tag: [{ system: RECOGNITION_TAG_SYSTEM, code: 'HR', display: recognition.mark }] } : undefined,
+      extension: recognition ? [recognitionExtension(recognition)] : undefined,
       status: 'available',
       identifier: [
         { system: DICOM_UID_SYSTEM, value: `urn:oid:${studyUid}` },

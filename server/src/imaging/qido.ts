@@ -57,6 +57,8 @@ export interface QidoQuery {
   params: [string, string][];
   /** Patients whose studies the caller may see: all, these, or all but these. */
   visible: 'all' | readonly string[] | { allExcept: readonly string[] };
+  /** Studies shared with the caller, visible whatever their patient. */
+  shared?: readonly string[];
 }
 
 export interface CompiledQido {
@@ -109,8 +111,9 @@ export function compileQido(query: QidoQuery): CompiledQido {
   if (query.studyUid) where.push(`s.study_uid = ${bind(query.studyUid)}`);
   if (query.seriesUid) where.push(`se.series_uid = ${bind(query.seriesUid)}`);
   const { visible } = query;
-  if (Array.isArray(visible)) where.push(`s.patient_ref = any(${bind(visible)})`);
-  else if (visible !== 'all') where.push(`(s.patient_ref is null or not (s.patient_ref = any(${bind((visible as { allExcept: readonly string[] }).allExcept)})))`);
+  const sharedToo = (condition: string) => (query.shared?.length ? `(${condition} or s.study_uid = any(${bind(query.shared)}))` : condition);
+  if (Array.isArray(visible)) where.push(sharedToo(`s.patient_ref = any(${bind(visible)})`));
+  else if (visible !== 'all') where.push(sharedToo(`(s.patient_ref is null or not (s.patient_ref = any(${bind((visible as { allExcept: readonly string[] }).allExcept)})))`));
   const from = {
     study: 'dicom_study s',
     series: 'dicom_series se join dicom_study s on s.study_uid = se.study_uid',

@@ -25,6 +25,7 @@ export const migration006 = {
       referring_physician_name text,
       institution_name text,
       charset text,
+      recognition text,
       modalities text[] not null default '{}',
       series_count integer not null default 0,
       instance_count integer not null default 0,
@@ -73,5 +74,22 @@ export const migration006 = {
     'create index dicom_instance_series on dicom_instance (series_uid, instance_number, seq)',
     'create index dicom_instance_study on dicom_instance (study_uid)',
     'create index dicom_instance_blob on dicom_instance (blob_key)',
+    // Shares of a study: with an institution or a practitioner (who then read it with their own
+    // token), or as a link (a secret token, optionally with an access code; only hashes are kept).
+    `create table imaging_share (
+      id text primary key,
+      study_uid text not null references dicom_study (study_uid),
+      kind text not null check (kind in ('organization', 'practitioner', 'link')),
+      recipient text,
+      token_hash text unique,
+      code_hash text,
+      failed_codes integer not null default 0,
+      created_by text not null,
+      created_at timestamptz not null default now(),
+      expires_at timestamptz,
+      revoked_at timestamptz
+    )`,
+    'create index imaging_share_study on imaging_share (study_uid)',
+    'create index imaging_share_recipient on imaging_share (recipient) where revoked_at is null',
   ],
 };

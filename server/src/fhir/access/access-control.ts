@@ -26,6 +26,8 @@ export interface Actor {
   role?: string;
   tokenId?: string;
   address?: string;
+  /** The Organization the caller acts for (institution clients, clinicians' employer), e.g. Organization/3. */
+  organization?: string;
   /** Set for institution systems: stamped as meta.source on what they write. */
   source?: string;
   /** Break-the-glass or another declared purpose, with the reason given. */
@@ -47,6 +49,11 @@ export interface AccessControl {
    * `previous` (update/patch/delete). `patients` are the compartments each touches.
    */
   checkWrite(kind: 'create' | 'update' | 'patch' | 'delete', write: WriteCheck): Promise<void>;
+  /**
+   * Everyone the caller acts as: their own reference, their PractitionerRoles and the
+   * Organizations they work for — whom a share or a Consent may name.
+   */
+  actingAs?(): Promise<string[]>;
 }
 
 export type Visibility = 'all' | readonly string[] | { allExcept: readonly string[] };

@@ -1,0 +1,106 @@
+// The imaging cloud's own API beside DICOMweb, at /imaging: shares of a study (create, list,
+// revoke), result recognition (MR-04), and the share links themselves — /imaging/shared/{token}/
+// dicomweb/studies/{uid}/... opens read-only DICOMweb for that one study without an account.
+import express, { Router, type Request } from 'express';
+import type { AccessControl, Actor } from '../fhir/access/access-control.js';
+import { Forbidden, Invalid } from '../fhir/errors.js';
+import { readableStudy, type DicomwebContext, type DicomwebServices } from './dicomweb/context.js';
+import { dicomwebRoutes } from './dicomweb/routes.js';
+import { loadRecognition, parseRecognition, saveRecognition } from './recognition.js';
+import type { ShareRequest } from './shares.js';
+
+const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
+/** Who may share a study or mark it recognised: clinicians and institutions, not residents or the regulator. */
+const SHARING_ROLES = new Set(['doctor', 'nurse', 'admin', 'institution']);
+const RECOGNISING_ROLES = new Set(['doctor', 'admin', 'institution']);
+
+export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext): Router {
+  const router = Router();
+  router.use(express.json({ limit: '64kb' }));
+  const studyOf = (req: Request) => {
+    const uid = req.params.study as string;
+    if (!UID.test(uid) || uid.length > 64) throw new Invalid(`'${uid.slice(0, 70)}' is not a Study Instance UID`);
+    return uid;
+  };
+  const requireRole = (ctx: DicomwebContext, roles: Set<string>, what: string) => {
+    if (!roles.has(ctx.access.actor.role ?? '')) throw new Forbidden(`Only ${[...roles].join(', ')} may ${what}`);
+  };
+  const actorName = (actor: Actor) => actor.user ?? actor.clientId ?? 'unknown';
+
+  router.post('/studies/:study/shares', async (req, res) => {
+    const ctx = contextFor(req);
+    requireRole(ctx, SHARING_ROLES, 'share studies');
+    const study = await readableStudy(ctx, studyOf(req));
+    const body = (req.body ?? {}) as Partial<ShareRequest>;
+    const { share, token } = await ctx.shares.create({ ...body, studyUid: study.studyUid } as ShareRequest, actorName(ctx.access.actor));
+    ctx.audit.record(ctx.access.actor, { kind: 'operation', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `share ${share.id} created (${share.kind}${share.recipient ? ` ${share.recipient}` : ''})` });
+    const origin = ctx.base.replace(/\/dicomweb$/, '');
+    res.status(201).json({ ...share, ...(token ? { url: `${origin}/imaging/shared/${token}/dicomweb/studies/${share.studyUid}` } : {}) });
+  });
+
+  router.get('/studies/:study/shares', async (req, res) => {
+    const ctx = contextFor(req);
+    requireRole(ctx, SHARING_ROLES, 'list shares');
+    const study = await readableStudy(ctx, studyOf(req));
+    res.json(await ctx.shares.list(study.studyUid));
+  });
+
+  router.delete('/shares/:id', async (req, res) => {
+    const ctx = contextFor(req);
+    requireRole(ctx, SHARING_ROLES, 'revoke shares');
+    const existing = await ctx.shares.get(req.params.id as string);
+    const study = await readableStudy(ctx, existing?.studyUid ?? '0');
+    const share = await ctx.shares.revoke(req.params.id as string);
+    ctx.audit.record(ctx.access.actor, { kind: 'operation', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `share ${share.id} revoked` });
+    res.json(share);
+  });
+
+  router.put('/studies/:study/recognition', async (req, res) => {
+    const ctx = contextFor(req);
+    requireRole(ctx, RECOGNISING_ROLES, 'set result recognition (MR-04)');
+    ctx.access.check('update', 'ImagingStudy');
+    const study = await readableStudy(ctx, studyOf(req));
+    const recognition = parseRecognition(req.body, ctx.access.actor.user ?? ctx.access.actor.organization ?? ctx.access.actor.clientId);
+    await saveRecognition(ctx.db, study.studyUid, recognition);
+    await ctx.linker.refresh(study.studyUid, ctx.base);
+    ctx.audit.record(ctx.access.actor, { kind: 'update', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `recognition ${recognition.mark} ${recognition.qcStatus}` });
+    res.json(recognition);
+  });
+
+  router.get('/studies/:study/recognition', async (req, res) => {
+    const ctx = contextFor(req);
+    const study = await readableStudy(ctx, studyOf(req));
+    const recognition = await loadRecognition(ctx.db, study.studyUid);
+    res.status(recognition ? 200 : 404).json(recognition ?? { message: 'This study carries no recognition mark' });
+  });
+  return router;
+}
+
+/**
+ * /imaging/shared/{token}/dicomweb/... — the DICOMweb read routes for the shared study, for
+ * whoever holds the link (and its code, when it has one). Each request re-checks the share, so a
+ * revocation or expiry takes effect at once; every access is audited under the share's id.
+ */
+export function sharedLinkRoutes(services: DicomwebServices, origin: (req: Request) => string): Router {
+  const router = Router({ mergeParams: true });
+  router.use(async (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new Forbidden('A share link only reads');
+    const token = (req.params as Record<string, string>).token;
+    const code = req.get('x-share-code') ?? new URL(req.originalUrl, 'http://x').searchParams.get('code') ?? undefined;
+    const share = await services.shares.openLink(token, code);
+    const access: AccessControl = {
+      actor: { clientId: `share:${share.id}`, address: req.ip },
+      check: (kind, type) => {
+        if (type !== 'ImagingStudy' || !['read', 'search-type'].includes(kind)) throw new Forbidden('A share link only reads the shared study');
+      },
+      visiblePatients: async () => 'all',
+      checkWrite: async () => {
+        throw new Forbidden('A share link only reads');
+      },
+    };
+    res.locals.shareContext = { ...services, access, base: `${origin(req)}/imaging/shared/${token}/dicomweb`, onlyStudy: share.studyUid } satisfies DicomwebContext;
+    next();
+  });
+  router.use('/dicomweb', dicomwebRoutes((req) => req.res!.locals.shareContext as DicomwebContext));
+  return router;
+}
