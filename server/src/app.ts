@@ -37,8 +37,11 @@ import { R4Validator } from './fhir/validation.js';
 import { FileBlobStore } from './imaging/blob-store.js';
 import { dicomwebRoutes } from './imaging/dicomweb/routes.js';
 import type { DicomwebServices } from './imaging/dicomweb/context.js';
+import { imagingApiRoutes, sharedLinkRoutes } from './imaging/imaging-api.js';
+import { DimseServer } from './imaging/dimse/server.js';
 import { ImagingStudyLinker } from './imaging/imaging-study.js';
 import { DicomIngest } from './imaging/ingest.js';
+import { ShareService } from './imaging/shares.js';
 
 export const VERSION = '0.1.0';
 
@@ -53,7 +56,10 @@ export interface Hub {
   imaging: DicomwebServices;
   /** The InteractionContext for in-process callers (import, demo loader, modules): full access. */
   context(base: string, access?: AccessControl): InteractionContext;
-  listen(): Promise<{ server: Server; url: string }>;
+  /** Starts HTTP and, when config.dimse.port is set, the DICOM DIMSE listener. */
+  listen(): Promise<{ server: Server; url: string; dimsePort?: number }>;
+  /** The bound DIMSE port once listening (undefined when DIMSE is off). */
+  dimsePort(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -99,7 +105,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   // DICOM objects live beside the embedded database; a throwaway hub keeps them in a temp dir.
   const blobRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-blobs-')) : join(config.dataDir, 'blobs');
   const blobs = await FileBlobStore.open(blobRoot);
-  const imaging: DicomwebServices = { db, blobs, ingest: new DicomIngest(db, blobs, logger), linker: new ImagingStudyLinker(db, repo), audit, logger };
+  const imaging: DicomwebServices = { db, blobs, ingest: new DicomIngest(db, blobs, logger), linker: new ImagingStudyLinker(db, repo), audit, logger, shares: new ShareService(db) };
   const sealer = setInterval(() => void sealPending(db).catch((err) => logger.error('audit chain sealing failed', { error: (err as Error).message })), SEAL_INTERVAL_MS);
   sealer.unref();
   const accessFor = (req: express.Request): AccessControl => {
@@ -130,13 +136,15 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   });
   app.use(discoveryRoutes(auth));
   app.use('/oauth2', oauthRoutes({ auth, rateLimit: config.auth.rateLimit, adminFhir: (req) => context(auth.urls(req).fhirBase) }));
-  app.use(
-    '/fhir',
+  const guard = (prefix: string) =>
     bearerGuard({
       tokens: auth.tokens,
       urls: (req) => auth.urls(req),
-      onRejected: (req, reason) => audit.recordAuth({ action: 'denied', outcome: 'minor-failure', outcomeDescription: `${req.method} ${req.path}: ${reason}`, client: { id: 'unauthenticated', address: req.ip } }),
-    }),
+      onRejected: (req, reason) => audit.recordAuth({ action: 'denied', outcome: 'minor-failure', outcomeDescription: `${req.method} ${prefix}${req.path}: ${reason}`, client: { id: 'unauthenticated', address: req.ip } }),
+    });
+  app.use(
+    '/fhir',
+    guard(''),
     fhirRoutes({
       context: (base, req) => context(base, accessFor(req)),
       capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION)),
@@ -144,21 +152,18 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       publicBaseUrl: config.publicBaseUrl,
     }),
   );
-  app.use(
-    '/dicomweb',
-    bearerGuard({
-      tokens: auth.tokens,
-      urls: (req) => auth.urls(req),
-      onRejected: (req, reason) => audit.recordAuth({ action: 'denied', outcome: 'minor-failure', outcomeDescription: `${req.method} /dicomweb${req.path}: ${reason}`, client: { id: 'unauthenticated', address: req.ip } }),
-    }),
-    dicomwebRoutes((req) => ({ ...imaging, access: accessFor(req), base: `${auth.urls(req).origin}/dicomweb` })),
-  );
+  const imagingContext = (req: express.Request) => ({ ...imaging, access: accessFor(req), base: `${auth.urls(req).origin}/dicomweb` });
+  app.use('/dicomweb', guard('/dicomweb'), dicomwebRoutes(imagingContext));
+  // Share links open without an account (the link is the credential); everything else needs a token.
+  app.use('/imaging/shared/:token', sharedLinkRoutes(imaging, (req) => auth.urls(req).origin));
+  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext));
   app.use((req) => {
     throw new NotFound(`No route for ${req.method} ${req.path}`);
   });
   app.use(fhirErrorHandler(logger));
 
   let server: Server | undefined;
+  let dimse: DimseServer | undefined;
   return {
     config,
     app,
@@ -169,16 +174,24 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     audit,
     imaging,
     context,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      const listening = await new Promise<{ server: Server; url: string }>((resolve, reject) => {
         const s = app.listen(config.port, config.host, () => {
           server = s;
           const { port } = s.address() as AddressInfo;
           resolve({ server: s, url: `http://${config.host}:${port}` });
         });
         s.on('error', reject);
-      }),
+      });
+      if (config.dimse.port === undefined) return listening;
+      // ImagingStudy endpoints name the hub's DICOMweb root, as a DICOMweb request would see it.
+      const dicomwebBase = config.publicBaseUrl ? `${config.publicBaseUrl.replace(/\/$/, '').replace(/\/fhir$/, '')}/dicomweb` : `${listening.url}/dicomweb`;
+      dimse = new DimseServer(config.dimse, imaging, () => dicomwebBase);
+      return { ...listening, dimsePort: await dimse.listen(config.host) };
+    },
+    dimsePort: () => dimse?.port,
     async close() {
+      await dimse?.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server?.closeAllConnections?.();
       clearInterval(sealer);

@@ -12,6 +12,7 @@ const USAGE = `Suhe ${VERSION} — district health-data hub
 
 Usage:
   suhe serve   [--port 8080] [--host 127.0.0.1] [--data-dir ./data] [--database postgres://...] [--demo]
+               [--dimse-port 11112] [--ae-title SUHE]   also serve DICOM DIMSE (C-ECHO/STORE/FIND/MOVE/GET)
   suhe migrate [--data-dir DIR | --database URL]     apply database migrations and exit
   suhe import  FILE|DIR [--data-dir DIR | --database URL]   load FHIR Bundles (.json) and NDJSON
   suhe audit verify                 check the tamper-evident audit chain; names the first broken link
@@ -23,7 +24,8 @@ Usage:
 
 Environment: SUHE_PORT, SUHE_HOST, SUHE_DATA_DIR, SUHE_DATABASE_URL, SUHE_LOG_LEVEL, SUHE_PUBLIC_BASE_URL,
 SUHE_BOOTSTRAP_CLIENT_ID / SUHE_BOOTSTRAP_CLIENT_SECRET (an admin client for scripts), SUHE_CORS_ORIGINS,
-SUHE_AUDIT_RETENTION_DAYS.
+SUHE_AUDIT_RETENTION_DAYS, SUHE_DIMSE_PORT, SUHE_AE_TITLE, SUHE_DIMSE_PEERS (AE@host:port,... — the AEs that
+may associate; port 0: may call us but is no C-MOVE destination).
 Without --database the hub runs on the embedded PostgreSQL (PGlite) in <data-dir>/pglite.`;
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -35,6 +37,8 @@ function overridesFrom(args: ParsedArgs): ConfigOverrides {
   };
   const port = text('port');
   if (port !== undefined && !/^\d+$/.test(port)) throw new Error(`--port must be a number, got '${port}'`);
+  const dimsePort = text('dimse-port');
+  if (dimsePort !== undefined && !/^\d+$/.test(dimsePort)) throw new Error(`--dimse-port must be a number, got '${dimsePort}'`);
   return {
     port: port === undefined ? undefined : Number(port),
     host: text('host'),
@@ -42,6 +46,7 @@ function overridesFrom(args: ParsedArgs): ConfigOverrides {
     databaseUrl: text('database'),
     logLevel: text('log-level'),
     demo: args.flags.has('demo') || undefined,
+    dimse: { port: dimsePort === undefined ? undefined : Number(dimsePort), aeTitle: text('ae-title') },
   };
 }
 
@@ -49,7 +54,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   const config = loadConfig(overridesFrom(args));
   say(`Suhe ${VERSION} starting on ${config.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL (PGlite) in ${config.dataDir}/pglite`}...`);
   const hub = await createHub(config, { onProgress: say });
-  const { url } = await hub.listen();
+  const { url, dimsePort } = await hub.listen();
   if (config.demo) await loadDemoIfEmpty(hub, `${config.publicBaseUrl ?? url + '/fhir'}`, say);
   if (!config.databaseUrl) {
     say('  Durability: each commit reaches the files before it is acknowledged, so a killed hub loses nothing; but PGlite');
@@ -62,6 +67,10 @@ async function serve(args: ParsedArgs): Promise<void> {
   Patients          ${url}/fhir/Patient  (needs an access token)
   SMART discovery   ${url}/.well-known/smart-configuration  (tokens: ${url}/oauth2/token)
   Health            ${url}/healthz  (readiness: ${url}/readyz)`);
+  if (dimsePort !== undefined) {
+    const peers = config.dimse.peers.map((p) => p.aeTitle).join(', ') || 'none configured: every association is rejected';
+    say(`  DICOM DIMSE       ${config.dimse.aeTitle}@${config.host}:${dimsePort}  (peers: ${peers})`);
+  }
   const stop = async (signal: string) => {
     say(`${signal}: shutting down...`);
     await hub.close();

@@ -1,6 +1,7 @@
 // Which system parts (PostgreSQL server, ...) this machine has. A test that needs a missing part
 // is skipped with a plain message — unless SUHE_TEST_REQUIRE_ALL=1 (set by .ci/run), where a
 // missing part fails the run.
+import { execFile } from 'node:child_process';
 import pg from 'pg';
 
 export const REQUIRE_ALL = process.env.SUHE_TEST_REQUIRE_ALL === '1';
@@ -34,4 +35,14 @@ export async function availableBackends(suite: string): Promise<Backend[]> {
   if (REQUIRE_ALL) throw new Error(`${suite}: SUHE_TEST_REQUIRE_ALL=1 but ${why}`);
   process.stdout.write(`SKIPPED (${suite} on PostgreSQL): ${why}\n`);
   return ['pglite'];
+}
+
+let dcmtkCheck: Promise<string | undefined> | undefined;
+
+/** Undefined when DCMTK's network tools (echoscu, storescu, findscu, getscu, movescu, storescp) are on the PATH; otherwise why not. */
+export function dcmtkUnavailable(): Promise<string | undefined> {
+  dcmtkCheck ??= new Promise((resolve) => {
+    execFile('which', ['echoscu', 'storescu', 'findscu', 'getscu', 'movescu', 'storescp'], { timeout: 5000 }, (err) => resolve(err ? 'DCMTK not installed' : undefined));
+  });
+  return dcmtkCheck;
 }

@@ -31,9 +31,36 @@ export interface Config {
   };
   /** How long AuditEvents are kept (SEC-05: at least six months). */
   auditRetentionDays: number;
+  /** The DICOM DIMSE service (PS3.7/PS3.8) for PACS and modalities; off unless a port is set. */
+  dimse: {
+    /** TCP port on `host`; undefined = no DIMSE listener, 0 = an ephemeral port. */
+    port?: number;
+    /** Our AE title: associations calling another title are rejected. */
+    aeTitle: string;
+    /** The AEs that may associate; a peer with port 0 may call us but is no C-MOVE destination. */
+    peers: DimsePeer[];
+    /** Time from connect to a negotiated association. */
+    associationTimeoutSeconds: number;
+    /** An association with no traffic in either direction for this long is closed. */
+    idleTimeoutSeconds: number;
+    /** Largest object a C-STORE may carry. */
+    maxObjectBytes: number;
+    /** Associations open at once; more are rejected (local limit exceeded). */
+    maxAssociations: number;
+  };
 }
 
-export type ConfigOverrides = Partial<Omit<Config, 'search' | 'auth'>> & { search?: Partial<Config['search']>; auth?: Partial<Config['auth']> };
+export interface DimsePeer {
+  aeTitle: string;
+  host: string;
+  port: number;
+}
+
+export type ConfigOverrides = Partial<Omit<Config, 'search' | 'auth' | 'dimse'>> & {
+  search?: Partial<Config['search']>;
+  auth?: Partial<Config['auth']>;
+  dimse?: Partial<Config['dimse']>;
+};
 
 const PROJECT_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 
@@ -64,6 +91,15 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       rateLimit: overrides.auth?.rateLimit ?? { capacity: 60, perSecond: 2 },
     },
     auditRetentionDays: overrides.auditRetentionDays ?? intFrom(env.SUHE_AUDIT_RETENTION_DAYS, 'SUHE_AUDIT_RETENTION_DAYS') ?? 183,
+    dimse: {
+      port: overrides.dimse?.port ?? intFrom(env.SUHE_DIMSE_PORT, 'SUHE_DIMSE_PORT'),
+      aeTitle: overrides.dimse?.aeTitle ?? (env.SUHE_AE_TITLE || 'SUHE'),
+      peers: overrides.dimse?.peers ?? parseDimsePeers(env.SUHE_DIMSE_PEERS ?? ''),
+      associationTimeoutSeconds: overrides.dimse?.associationTimeoutSeconds ?? 30,
+      idleTimeoutSeconds: overrides.dimse?.idleTimeoutSeconds ?? 120,
+      maxObjectBytes: overrides.dimse?.maxObjectBytes ?? 2 * 1024 * 1024 * 1024,
+      maxAssociations: overrides.dimse?.maxAssociations ?? 32,
+    },
   };
   validateConfig(config);
   return config;
@@ -84,7 +120,46 @@ function intFrom(value: string | undefined, name: string): number | undefined {
   return Number(value);
 }
 
+/** `PACS1@10.0.0.5:104,MODALITY@10.0.0.9:0` → peers (SUHE_DIMSE_PEERS). */
+export function parseDimsePeers(text: string): DimsePeer[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(.{1,16})@(\[[0-9a-fA-F:.]+\]|[^@:\s]+):(\d{1,5})$/.exec(entry);
+      if (!match) throw new Error(`SUHE_DIMSE_PEERS: '${entry}' is not AETITLE@host:port (port 0: may call us, is no move destination)`);
+      return { aeTitle: match[1], host: match[2].replace(/^\[|\]$/g, ''), port: Number(match[3]) };
+    });
+}
+
+function validateAeTitle(title: string, what: string): void {
+  // PS3.5 AE: 1-16 characters of the default repertoire, no backslash or control characters, not all spaces.
+  if (title.length < 1 || title.length > 16 || !/^[\x20-\x7e]+$/.test(title) || title.includes('\\') || !title.trim() || title !== title.trim()) {
+    throw new Error(`${what} '${title}' is not a valid AE title (1-16 printable characters, no backslash, no leading or trailing spaces)`);
+  }
+}
+
+function validateDimse(dimse: Config['dimse']): void {
+  if (dimse.port !== undefined && (!Number.isInteger(dimse.port) || dimse.port < 0 || dimse.port > 65535)) {
+    throw new Error(`DIMSE port must be 0..65535 (0 picks a free port), got ${dimse.port}`);
+  }
+  validateAeTitle(dimse.aeTitle, 'AE title');
+  const seen = new Set<string>();
+  for (const peer of dimse.peers) {
+    validateAeTitle(peer.aeTitle, 'DIMSE peer AE title');
+    if (seen.has(peer.aeTitle)) throw new Error(`DIMSE peer '${peer.aeTitle}' is listed twice`);
+    seen.add(peer.aeTitle);
+    if (!Number.isInteger(peer.port) || peer.port < 0 || peer.port > 65535) throw new Error(`DIMSE peer '${peer.aeTitle}': port must be 0..65535, got ${peer.port}`);
+    if (!peer.host) throw new Error(`DIMSE peer '${peer.aeTitle}' has no host`);
+  }
+  if (dimse.associationTimeoutSeconds < 1 || dimse.idleTimeoutSeconds < 1) throw new Error('DIMSE timeouts must be at least 1 second');
+  if (dimse.maxObjectBytes < 1024) throw new Error('DIMSE maximum object size must be at least 1024 bytes');
+  if (!Number.isInteger(dimse.maxAssociations) || dimse.maxAssociations < 1) throw new Error('DIMSE maximum associations must be at least 1');
+}
+
 function validateConfig(config: Config): void {
+  validateDimse(config.dimse);
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     throw new Error(`port must be 0..65535 (0 picks a free port), got ${config.port}`);
   }
