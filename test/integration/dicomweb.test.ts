@@ -232,5 +232,9 @@ describe.each(backends)('DICOMweb on %s', (backend) => {
     expect(value(ct, '00100020')).toBeDefined();
     const patients = events.flatMap((e: any) => e.resource.entity.map((x: any) => x.what?.reference)).filter((r: string) => r?.startsWith('Patient/'));
     expect(patients).toContain(study.subject.reference);
+    // BALP's RESTful read, and the DICOM audit event (PS3.15 A.5.3.3 DICOM Instances Transferred).
+    const subtypes = events.flatMap((e: any) => (e.resource.subtype ?? []).map((s: any) => `${s.system}|${s.code}`));
+    expect(subtypes).toContain('http://dicom.nema.org/resources/ontology/DCM|110104');
+    expect(subtypes).toContain('http://hl7.org/fhir/restful-interaction|read');
   });
 });

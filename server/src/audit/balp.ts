@@ -23,6 +23,8 @@ export interface AuditInput {
   query?: { method: string; url: string; body?: string };
   requestId?: string;
   purposeOfUse?: { system: string; code: string; display?: string };
+  /** An imaging access also coded as its DICOM audit event (DCM 110103/110104/110112). */
+  dicomEvent?: 'instances-accessed' | 'instances-transferred' | 'query';
   reason?: string;
 }
 
@@ -93,6 +95,13 @@ function shapeOf(action: AuditAction, resource: AuditInput['resource']): Shape {
   }
 }
 
+/** PS3.15 A.5.3 event IDs, as subtypes beside BALP's RESTful interaction. */
+const DICOM_EVENT: Record<NonNullable<AuditInput['dicomEvent']>, Coding> = {
+  'instances-accessed': { system: DCM, code: '110103', display: 'DICOM Instances Accessed' },
+  'instances-transferred': { system: DCM, code: '110104', display: 'DICOM Instances Transferred' },
+  query: { system: DCM, code: '110112', display: 'Query' },
+};
+
 export function buildAuditEvent(input: AuditInput): AuditEvent {
   const denied = input.action === 'denied';
   const shape = shapeOf(denied ? (input.deniedInteraction ?? 'denied') : input.action, input.resource);
@@ -138,7 +147,7 @@ export function buildAuditEvent(input: AuditInput): AuditEvent {
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
     type: shape.type,
-    ...(shape.subtype ? { subtype: [shape.subtype] } : {}),
+    ...(shape.subtype || input.dicomEvent ? { subtype: [...(shape.subtype ? [shape.subtype] : []), ...(input.dicomEvent ? [DICOM_EVENT[input.dicomEvent]] : [])] } : {}),
     action: shape.action,
     recorded: input.recorded,
     outcome,

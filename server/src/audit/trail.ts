@@ -81,6 +81,7 @@ export class AuditTrailWriter implements AuditTrail {
       resource: record.type ? { type: record.type, id: record.id, versionId: record.versionId } : undefined,
       patients: [...record.patients],
       query: record.query !== undefined ? { method: 'GET', url: `${record.type ?? ''}?${record.query}` } : undefined,
+      dicomEvent: record.dicomEvent,
     });
   }
 

@@ -15,7 +15,11 @@ export interface AuditRecord {
   patients: readonly string[];
   /** For searches: the query string as received. */
   query?: string;
+  /** Imaging: the DICOM audit event (PS3.15 A.5) this access also is — instances accessed or transferred, or a query. */
+  dicomEvent?: DicomAuditEvent;
 }
+
+export type DicomAuditEvent = 'instances-accessed' | 'instances-transferred' | 'query';
 
 export interface AuditTrail {
   /** Records an access (reads, searches, denials): stored soon after, batched. */

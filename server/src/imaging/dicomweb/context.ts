@@ -76,5 +76,6 @@ export function auditRetrieve(ctx: DicomwebContext, study: StudyAccess, what: st
     outcome: 'success',
     patients: study.patientRef ? [study.patientRef] : [],
     detail: what,
+    dicomEvent: 'instances-transferred',
   });
 }

@@ -13,7 +13,7 @@ export async function qido(ctx: DicomwebContext, req: Request, res: Response, le
   const compiled = compileQido({ level, ...path, params, ...scope });
   const rows = await ctx.db.query<Record<string, unknown>>(compiled.sql, compiled.values);
   const patients = [...new Set(rows.map((r) => r.patient_ref as string | null).filter((p): p is string => !!p))];
-  ctx.audit.record(ctx.access.actor, { kind: 'search-type', type: 'ImagingStudy', outcome: 'success', patients, query: new URL(req.originalUrl, 'http://x').search.slice(1) });
+  ctx.audit.record(ctx.access.actor, { kind: 'search-type', type: 'ImagingStudy', outcome: 'success', patients, query: new URL(req.originalUrl, 'http://x').search.slice(1), dicomEvent: 'query' });
   if (compiled.ignored.length) {
     // PS3.18 §8.3.4.1: keys the origin server does not support are ignored, with a warning.
     res.setHeader('Warning', `299 suhe "These query keys are not supported and were ignored: ${compiled.ignored.join(', ').replace(/"/g, "'")}"`);

@@ -48,7 +48,7 @@ export async function stow(ctx: DicomwebContext, req: Request, res: Response, st
   for (const uid of studies.keys()) studies.set(uid, await ctx.linker.refresh(uid, ctx.base));
   for (const [uid, patient] of studies) {
     const instances = stored.filter((s) => s.record.studyUid === uid).length;
-    ctx.audit.record(ctx.access.actor, { kind: 'create', type: 'ImagingStudy', outcome: 'success', patients: patient ? [patient] : [], detail: `STOW-RS: ${instances} instance(s) of study ${uid}` });
+    ctx.audit.record(ctx.access.actor, { kind: 'create', type: 'ImagingStudy', outcome: 'success', patients: patient ? [patient] : [], detail: `STOW-RS: ${instances} instance(s) of study ${uid}`, dicomEvent: 'instances-transferred' });
   }
   const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202;
   res.status(status).type('application/dicom+json').send(JSON.stringify(stowResponse(ctx.base, stored, failed, studyUid)));

@@ -102,6 +102,7 @@ export async function cFind(port: QueryRetrievePort, request: InstanceType<typeo
     detail: detail ?? `C-FIND (${root} root): ${matches} match(es)`,
     patients: [...patients],
     query: describeIdentifier(identifier),
+    dicomEvent: 'query',
   });
 }
 
@@ -220,6 +221,7 @@ function auditRetrieve(port: QueryRetrievePort, items: RetrieveItem[], counts: S
       outcome: study.sent === study.total ? 'success' : 'failed',
       detail: `${what}: ${study.sent} of ${study.total} instance(s) of study ${uid}`,
       patients: study.patientRef ? [study.patientRef] : [],
+      dicomEvent: 'instances-transferred',
     });
   }
 }

@@ -45,6 +45,7 @@ export class StoredStudies {
           outcome: 'success',
           patients: patient ? [patient] : [],
           detail: `C-STORE: ${instances} instance(s) of study ${studyUid}`,
+          dicomEvent: 'instances-transferred',
         });
       }
       if (refused) audit.record(this.actor, { kind: 'create', type: 'ImagingStudy', outcome: 'failed', patients: [], detail: `C-STORE: ${refused} instance(s) refused` });
