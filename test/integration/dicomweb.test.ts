@@ -106,6 +106,18 @@ describe.each(backends)('DICOMweb on %s', (backend) => {
     expect(fuzzy.map((s) => value(s, '0020000D'))).toContain(uid);
   });
 
+  it('QIDO-RS includefield adds attributes from the stored instances (by keyword, by tag, or all)', async () => {
+    const [plain] = await json(`/studies?StudyInstanceUID=${CT_STUDY}`);
+    expect(plain['00080070']).toBeUndefined();
+    const [withManufacturer] = await json(`/studies?StudyInstanceUID=${CT_STUDY}&includefield=Manufacturer`);
+    expect(typeof value(withManufacturer, '00080070')).toBe('string');
+    const [instance] = await json(`/studies/${CT_STUDY}/instances?limit=1&includefield=00180050`);
+    expect(Number(value(instance, '00180050'))).toBeGreaterThan(0); // Slice Thickness
+    const [all] = await json(`/studies/${CT_STUDY}/instances?limit=1&includefield=all`);
+    expect(Object.keys(all).length).toBeGreaterThan(40);
+    expect(all['7FE00010'].BulkDataURI).toMatch(/^http/);
+  });
+
   it('QIDO-RS warns about keys it ignores and refuses malformed values with 400', async () => {
     const res = await t.fetch(`${web()}/studies?NoSuchKeyword=1`);
     expect(res.status).toBe(200);
