@@ -12,6 +12,8 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 export interface RunningServer {
   url: string;
   database?: string;
+  /** The hub's DIMSE listener, when server.ts was asked for one (SUHE_BENCH_DIMSE_PEER). */
+  dimse?: { port: number; aeTitle: string };
   pid: number;
   /** CPU time (user + system) the server process has used so far, in ms. */
   cpuMs(): Promise<number>;
@@ -73,5 +75,5 @@ export async function startServer(
         done(Number.NaN);
       });
     });
-  return { url: ready.url, database: ready.database, pid: child.pid!, cpuMs, stop };
+  return { url: ready.url, database: ready.database, dimse: ready.dimse, pid: child.pid!, cpuMs, stop };
 }

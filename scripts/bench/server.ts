@@ -3,6 +3,8 @@
 //   server.ts hub <databaseUrl|memory> <logLevel>   the real hub (createHub) on 127.0.0.1:0
 //   server.ts ok                                   a trivial node:http server answering 'ok'
 // It reports {ready, url} over IPC and stops on a {close} message (or when the parent goes away).
+// With SUHE_BENCH_DIMSE_PEER=<AE title> in its environment the hub also listens for DIMSE on an
+// ephemeral port (127.0.0.1), accepting associations from that AE; ready then carries the port.
 // Exiting normally lets `--cpu-prof` (passed by the parent) write its profile.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,13 +13,13 @@ import { createLogger } from '../../server/src/audit/logger.js';
 import { loadConfig } from '../../server/src/config/config.js';
 
 export type ServerMessage =
-  | { type: 'ready'; url: string; database?: string }
+  | { type: 'ready'; url: string; database?: string; dimse?: { port: number; aeTitle: string } }
   | { type: 'failed'; message: string }
   | { type: 'cpu'; ms: number };
 
 const [mode, target = 'memory', logLevel = 'info'] = process.argv.slice(2);
 
-async function start(): Promise<{ url: string; database?: string; close(): Promise<void> }> {
+async function start(): Promise<{ url: string; database?: string; dimse?: { port: number; aeTitle: string }; close(): Promise<void> }> {
   if (mode === 'ok') {
     const server: Server = createServer((req, res) => {
       req.resume(); // read (and discard) any body, as a real server has to
@@ -39,12 +41,19 @@ async function start(): Promise<{ url: string; database?: string; close(): Promi
   if (mode === 'hub') {
     const databaseUrl = target === 'memory' ? undefined : target;
     const bootstrapClient = { clientId: process.env.SUHE_BOOTSTRAP_CLIENT_ID ?? '', secret: process.env.SUHE_BOOTSTRAP_CLIENT_SECRET ?? '' };
-    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://', bootstrapClient }, {});
+    const dimsePeer = process.env.SUHE_BENCH_DIMSE_PEER;
+    const dimse = dimsePeer ? { port: 0, peers: [{ aeTitle: dimsePeer, host: '127.0.0.1', port: 0 }] } : undefined;
+    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://', bootstrapClient, dimse }, {});
     // loadConfig resolves dataDir to an absolute path; 'memory://' is the in-memory PGlite marker.
     const hub = await createHub({ ...config, dataDir: 'memory://' }, { logger: createLogger(logLevel) });
-    const { url } = await hub.listen();
+    const { url, dimsePort } = await hub.listen();
     const [{ version }] = await hub.db.query<{ version: string }>('select version()');
-    return { url, database: version, close: () => hub.close() };
+    return {
+      url,
+      database: version,
+      dimse: dimsePort ? { port: dimsePort, aeTitle: config.dimse.aeTitle } : undefined,
+      close: () => hub.close(),
+    };
   }
   throw new Error(`unknown mode '${mode}' (expected hub or ok)`);
 }
@@ -71,7 +80,7 @@ try {
   process.on('disconnect', () => void stop(0));
   // Ctrl-C reaches the whole process group: let the parent decide when to stop (it sends close).
   process.on('SIGINT', () => undefined);
-  send({ type: 'ready', url: server.url, database: server.database });
+  send({ type: 'ready', url: server.url, database: server.database, dimse: server.dimse });
 } catch (err) {
   send({ type: 'failed', message: (err as Error).stack ?? String(err) });
   process.exit(1);

@@ -1,0 +1,109 @@
+// Starts Orthanc (the Debian package) for the imaging benchmark: a throwaway storage and index in
+// a temp dir, HTTP and DICOM on free ports, no remote access, the DICOMweb plugin at /dicom-web/,
+// C-STORE only from the benchmark's AE. It runs under `setpriv --pdeathsig KILL`, so it dies with
+// the process that started it however that ends; stop() asks it to shut down first.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { cpuOfPids } from './cpu.js';
+
+export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
+export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+export const ORTHANC_AET = 'ORTHANC';
+
+export interface RunningOrthanc {
+  url: string;
+  web: string;
+  dicomPort: number;
+  pid: number;
+  /** From GET /system and the plugin list, e.g. "Orthanc 1.10.1, dicom-web 1.7". */
+  version: string;
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on now (bind to 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = address && typeof address === 'object' ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function startOrthanc(dir: string, callingAet: string, onStart: (stop: () => Promise<void>) => void): Promise<RunningOrthanc> {
+  for (const file of [ORTHANC_BINARY, DICOMWEB_PLUGIN]) if (!existsSync(file)) throw new Error(`${file} is not installed`);
+  for (const sub of ['storage', 'index', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
+  const [httpPort, dicomPort] = [await freePort(), await freePort()];
+  const config = {
+    Name: 'SuheBenchOrthanc',
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    TemporaryDirectory: join(dir, 'tmp'),
+    StorageCompression: false,
+    HttpServerEnabled: true,
+    HttpPort: httpPort,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    DicomServerEnabled: true,
+    DicomPort: dicomPort,
+    DicomAet: ORTHANC_AET,
+    // Only the benchmark's storescu may store, and only from this machine.
+    DicomModalities: { bench: [callingAet, '127.0.0.1', 11112] },
+    DicomAlwaysAllowStore: false,
+    DicomAlwaysAllowEcho: false,
+    DicomCheckModalityHost: true,
+    Plugins: [DICOMWEB_PLUGIN],
+    DicomWeb: { Enable: true, Root: '/dicom-web/' },
+  };
+  const configPath = join(dir, 'orthanc.json');
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const log = openSync(join(dir, 'orthanc.log'), 'a');
+  const child: ChildProcess = spawn('setpriv', ['--pdeathsig', 'KILL', ORTHANC_BINARY, configPath], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async () => {
+    if (gone) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  onStart(stop);
+  const url = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 60_000;
+  let system: { Version?: string } | undefined;
+  while (!system) {
+    if (gone) throw new Error(`Orthanc exited at start; see ${join(dir, 'orthanc.log')}:\n${tail(join(dir, 'orthanc.log'))}`);
+    if (Date.now() > deadline) throw new Error(`Orthanc did not answer within 60 s; see ${join(dir, 'orthanc.log')}`);
+    system = await fetch(`${url}/system`).then((r) => (r.ok ? (r.json() as Promise<{ Version?: string }>) : undefined)).catch(() => undefined);
+    if (!system) await new Promise((r) => setTimeout(r, 200));
+  }
+  const plugin = await fetch(`${url}/plugins/dicom-web`).then((r) => (r.ok ? (r.json() as Promise<{ Version?: string }>) : undefined)).catch(() => undefined);
+  if (!plugin) throw new Error(`Orthanc started without its DICOMweb plugin; see ${join(dir, 'orthanc.log')}`);
+  const pid = child.pid!;
+  return {
+    url,
+    web: `${url}/dicom-web`,
+    dicomPort,
+    pid,
+    version: `Orthanc ${system.Version ?? '?'}, DICOMweb plugin ${plugin.Version ?? '?'}`,
+    cpuMs: () => cpuOfPids([pid]).get(pid) ?? Number.NaN,
+    stop,
+  };
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
