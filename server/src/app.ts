@@ -156,7 +156,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   app.use('/dicomweb', guard('/dicomweb'), dicomwebRoutes(imagingContext));
   // Share links open without an account (the link is the credential); everything else needs a token.
   app.use('/imaging/shared/:token', sharedLinkRoutes(imaging, (req) => auth.urls(req).origin));
-  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext));
+  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }));
   app.use((req) => {
     throw new NotFound(`No route for ${req.method} ${req.path}`);
   });

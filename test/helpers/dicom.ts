@@ -120,3 +120,29 @@ export function syntheticInstance(ids: { study: string; series: string; instance
   const head = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), element(0x00020000, 'UL', groupLength), metaBody, dataset, pixelHeader]);
   return { head, pixelBytes };
 }
+
+/** The data set of a Part 10 object: after the preamble, 'DICM' and every (0002,xxxx) element (walked). */
+export function datasetOf(part10: Buffer): Buffer {
+  if (part10.toString('latin1', 128, 132) !== 'DICM') throw new Error('not a Part 10 object (no DICM prefix)');
+  let at = 132;
+  while (at + 8 <= part10.length && part10.readUInt16LE(at) === 0x0002) {
+    const vr = part10.toString('latin1', at + 4, at + 6);
+    const long = ['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV'].includes(vr);
+    at += long ? 12 + part10.readUInt32LE(at + 8) : 8 + part10.readUInt16LE(at + 6);
+  }
+  return part10.subarray(at);
+}
+
+/**
+ * DCMTK-based senders (storescu, Orthanc) may drop Data Set Trailing Padding (FFFC,FFFC) when they
+ * send an object (PS3.10 7.2 allows it): the data set as such a sender would deliver it.
+ */
+export function withoutTrailingPadding(dataset: Buffer): Buffer {
+  for (const tag of [Buffer.from([0xfc, 0xff, 0xfc, 0xff]), Buffer.from([0xff, 0xfc, 0xff, 0xfc])]) {
+    const at = dataset.lastIndexOf(Buffer.concat([tag, Buffer.from('OB\0\0')]));
+    if (at < 0) continue;
+    const length = tag[0] === 0xfc ? dataset.readUInt32LE(at + 8) : dataset.readUInt32BE(at + 8);
+    if (at + 12 + length === dataset.length) return dataset.subarray(0, at);
+  }
+  return dataset;
+}

@@ -2,7 +2,9 @@
 // is skipped with a plain message — unless SUHE_TEST_REQUIRE_ALL=1 (set by .ci/run), where a
 // missing part fails the run.
 import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import pg from 'pg';
+import { ORTHANC_BINARY, ORTHANC_DICOMWEB_PLUGIN } from '../peers/orthanc.js';
 
 export const REQUIRE_ALL = process.env.SUHE_TEST_REQUIRE_ALL === '1';
 export const POSTGRES_ADMIN_URL = process.env.SUHE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,4 +47,32 @@ export function dcmtkUnavailable(): Promise<string | undefined> {
     execFile('which', ['echoscu', 'storescu', 'findscu', 'getscu', 'movescu', 'storescp'], { timeout: 5000 }, (err) => resolve(err ? 'DCMTK not installed' : undefined));
   });
   return dcmtkCheck;
+}
+
+let orthancCheck: Promise<string | undefined> | undefined;
+
+/**
+ * Undefined when Orthanc (with its DICOMweb plugin) can run as a test PACS: installed, and a
+ * loopback-only network namespace can be made for it (`unshare -n`, `ip`; needs root or
+ * CAP_SYS_ADMIN) — Orthanc 1.10 listens on every address, so it never runs outside one.
+ */
+export function orthancUnavailable(): Promise<string | undefined> {
+  orthancCheck ??= (async () => {
+    try {
+      accessSync(ORTHANC_BINARY, constants.X_OK);
+    } catch {
+      return `Orthanc not installed (${ORTHANC_BINARY})`;
+    }
+    try {
+      accessSync(ORTHANC_DICOMWEB_PLUGIN, constants.R_OK);
+    } catch {
+      return `Orthanc's DICOMweb plugin not installed (${ORTHANC_DICOMWEB_PLUGIN})`;
+    }
+    return new Promise<string | undefined>((resolve) => {
+      execFile('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { timeout: 5000 }, (err, _stdout, stderr) =>
+        resolve(err ? `no loopback-only network namespace for Orthanc (unshare -n ... ip link set lo up: ${(stderr || err.message).trim().split('\n')[0]})` : undefined),
+      );
+    });
+  })();
+  return orthancCheck;
 }

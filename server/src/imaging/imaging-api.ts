@@ -1,11 +1,13 @@
 // The imaging cloud's own API beside DICOMweb, at /imaging: shares of a study (create, list,
-// revoke), result recognition (MR-04), and the share links themselves — /imaging/shared/{token}/
+// revoke), result recognition (MR-04), query/retrieve at a hospital PACS (/imaging/peers,
+// pacs-api.ts), and the share links themselves — /imaging/shared/{token}/
 // dicomweb/studies/{uid}/... opens read-only DICOMweb for that one study without an account.
 import express, { Router, type Request } from 'express';
 import type { AccessControl, Actor } from '../fhir/access/access-control.js';
 import { Forbidden, Invalid } from '../fhir/errors.js';
 import { readableStudy, type DicomwebContext, type DicomwebServices } from './dicomweb/context.js';
 import { dicomwebRoutes } from './dicomweb/routes.js';
+import { pacsRoutes, type PacsGateway } from './pacs-api.js';
 import { loadRecognition, parseRecognition, saveRecognition } from './recognition.js';
 import type { ShareRequest } from './shares.js';
 
@@ -14,9 +16,11 @@ const UID = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
 const SHARING_ROLES = new Set(['doctor', 'nurse', 'admin', 'institution']);
 const RECOGNISING_ROLES = new Set(['doctor', 'admin', 'institution']);
 
-export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext): Router {
+export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, pacs?: PacsGateway): Router {
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
+  // Query/retrieve at a hospital PACS (the configured DIMSE peers).
+  if (pacs) router.use('/peers', pacsRoutes(contextFor, pacs));
   const studyOf = (req: Request) => {
     const uid = req.params.study as string;
     if (!UID.test(uid) || uid.length > 64) throw new Invalid(`'${uid.slice(0, 70)}' is not a Study Instance UID`);
