@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, ImagingStudy, Patient } from '@medplum/fhirtypes';
 import { listBlobKeys, type FileBlobStore } from '../../server/src/imaging/blob-store.js';
 import { clientCredentialsToken } from '../helpers/auth.js';
-import { dicomFiles, sha256, splitMultipart, stowBody } from '../helpers/dicom.js';
+import { dicomFiles, sha256, splitMultipart, stowBody, syntheticInstance } from '../helpers/dicom.js';
 import { availableBackends } from '../helpers/parts.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
@@ -226,6 +226,20 @@ describe.each(backends)('DICOMweb on %s', (backend) => {
     expect(res.status).toBe(403);
     const store = await fetch(`${web()}/studies`, { method: 'POST', headers: { authorization: `Bearer ${narrow}`, 'content-type': 'multipart/related; type="application/dicom"; boundary=x' }, body: '--x--' });
     expect(store.status).toBe(403);
+  });
+
+  it('concurrent stores of new studies of one new patient all succeed and make one Patient', async () => {
+    const uid = (n: number) => `1.2.826.0.1.3680043.10.4321.${n}`;
+    const objects = Array.from({ length: 8 }, (_, n) => {
+      const { head, pixelBytes } = syntheticInstance({ study: uid(100 + n), series: uid(200 + n), instance: uid(300 + n), patientId: 'RACE-1' }, 8, 8, 1);
+      return Buffer.concat([head, Buffer.alloc(pixelBytes)]);
+    });
+    const statuses = await Promise.all(objects.map(async (o) => (await stow([o])).status));
+    expect(statuses).toEqual(objects.map(() => 200));
+    const patients = ((await (await t.fetch(`${t.base}/Patient?identifier=RACE-1`)).json()) as Bundle).entry ?? [];
+    expect(patients).toHaveLength(1);
+    const studies = ((await (await t.fetch(`${t.base}/ImagingStudy?subject=Patient/${patients[0].resource!.id}`)).json()) as Bundle).entry ?? [];
+    expect(studies).toHaveLength(8);
   });
 
   it('rejects a body that is not multipart/related with 415', async () => {

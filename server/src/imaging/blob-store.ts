@@ -58,7 +58,8 @@ export class FileBlobStore implements BlobStore {
   }
 
   open(key: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: a series leaves in a few hundred chunks rather than thousands of 64 KiB ones.
+    return createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async read(key: string, start: number, length: number): Promise<Buffer> {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Endpoint, ImagingStudy, Patient, Resource } from '@medplum/fhirtypes';
 import type { Database } from '../db/database.js';
+import { Conflict } from '../fhir/errors.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import type { PersonNameParts } from './instance-record.js';
@@ -103,7 +104,7 @@ export class ImagingStudyLinker {
           .map((i) => ({ uid: i.sop_instance_uid, sopClass: { system: 'urn:ietf:rfc:3986', code: `urn:oid:${i.sop_class_uid}` }, number: i.instance_number ?? undefined })),
       })),
     };
-    await this.repo.update(withoutUndefined(resource));
+    await writeRetrying(this.repo, withoutUndefined(resource));
     return patientId;
   }
 
@@ -133,7 +134,7 @@ export class ImagingStudyLinker {
       gender: ({ M: 'male', F: 'female', O: 'other' } as const)[study.patient_sex as 'M' | 'F' | 'O'] ?? (study.patient_sex ? 'unknown' : undefined),
       birthDate: study.patient_birth_date ? `${study.patient_birth_date.slice(0, 4)}-${study.patient_birth_date.slice(4, 6)}-${study.patient_birth_date.slice(6, 8)}` : undefined,
     };
-    await this.repo.update(withoutUndefined(patient));
+    await writeRetrying(this.repo, withoutUndefined(patient));
     return id;
   }
 
@@ -150,8 +151,25 @@ export class ImagingStudyLinker {
       address: dicomwebBase,
     };
     const current = await this.repo.read('Endpoint', DICOMWEB_ENDPOINT_ID).catch(() => undefined) as Endpoint | undefined;
-    if (current?.address !== dicomwebBase) await this.repo.update(endpoint);
+    if (current?.address !== dicomwebBase) await writeRetrying(this.repo, endpoint);
     this.endpointAddress = dicomwebBase;
+  }
+}
+
+/**
+ * Update (or create with our id), once more when another store wrote the same resource at the same
+ * moment: two stores of one new patient's studies both create its Patient, and one of the two
+ * inserts loses; the retry then updates what the other created.
+ */
+async function writeRetrying(repo: FhirRepository, resource: Resource): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await repo.update(resource);
+      return;
+    } catch (err) {
+      if (!(err instanceof Conflict) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+    }
   }
 }
 

@@ -4,16 +4,22 @@
 import type { Logger } from '../audit/logger.js';
 import type { Database } from '../db/database.js';
 import { FhirError } from '../fhir/errors.js';
-import type { BlobStore, StagedBlob } from './blob-store.js';
-import { blobInUse, indexInstance } from './dicom-index.js';
+import type { BlobStore } from './blob-store.js';
+import { blobInUse, indexBatch, type StoredBlob } from './dicom-index.js';
 import { imagingStudyIdFor } from './imaging-study.js';
 import { toDicomJson } from './dicom-json.js';
 import { instanceRecord, type InstanceRecord } from './instance-record.js';
 import { DicomRejected, FAILURE, parseInstance, TS, type ParsedInstance } from './parse-instance.js';
 
-export type StoreOutcome =
-  | { ok: true; record: InstanceRecord; blobKey: string; replaced: boolean }
-  | { ok: false; code: number; reason: string; sopClassUid?: string; sopInstanceUid?: string; studyUid?: string };
+export type Failure = { ok: false; code: number; reason: string; sopClassUid?: string; sopInstanceUid?: string; studyUid?: string };
+export type StoreOutcome = { ok: true; record: InstanceRecord; blobKey: string; replaced: boolean } | Failure;
+
+/** An instance whose blob is durable and whose index rows are still to be written. */
+export interface PreparedInstance {
+  record: InstanceRecord;
+  blob: StoredBlob & { deduplicated: boolean };
+  metadata: string;
+}
 
 export interface IngestOptions {
   /** STOW-RS to /studies/{uid}: instances of other studies are refused. */
@@ -34,21 +40,35 @@ export class DicomIngest {
     private readonly logger: Logger,
   ) {}
 
-  /**
-   * Stores one Part 10 object read from `source`. A bad object is an outcome, not an exception;
-   * only a failing source (a broken request stream) throws, after the staged bytes are dropped.
-   */
+  /** Stores one Part 10 object: prepare() then index() on its own. */
   async store(source: AsyncIterable<Uint8Array>, options: IngestOptions = {}): Promise<StoreOutcome> {
+    const prepared = await this.prepare(source, options);
+    return prepared.ok ? (await this.index([prepared.instance]))[0] : prepared;
+  }
+
+  /**
+   * Stages, parses and checks one Part 10 object and makes its blob durable; index() then makes
+   * it findable. A bad object is an outcome, not an exception; only a failing source (a broken
+   * request stream) throws, after the staged bytes are dropped. Objects are kept in memory while
+   * they arrive, up to the size parsed whole, so they are not read back from disk.
+   */
+  async prepare(source: AsyncIterable<Uint8Array>, options: IngestOptions = {}): Promise<{ ok: true; instance: PreparedInstance } | Failure> {
     const staged = await this.blobs.begin();
+    const held: Uint8Array[] = [];
     try {
-      for await (const chunk of source) await staged.write(chunk);
+      for await (const chunk of source) {
+        await staged.write(chunk);
+        if (staged.size <= WHOLE_PARSE_LIMIT) held.push(chunk);
+        else held.length = 0;
+      }
     } catch (err) {
       await staged.abort();
       throw err;
     }
     let parsed: ParsedInstance | undefined;
     try {
-      parsed = await parseStaged(staged);
+      parsed = staged.size <= WHOLE_PARSE_LIMIT ? parseWhole(held, staged.size) : parseInstance(await staged.read(0, HEAD_BYTES), staged.size);
+      held.length = 0;
       if (options.expectedStudyUid && parsed.studyUid !== options.expectedStudyUid) {
         throw new DicomRejected(`The instance belongs to study ${parsed.studyUid}, not ${options.expectedStudyUid} named in the request`, FAILURE.studyMismatch);
       }
@@ -62,30 +82,56 @@ export class DicomIngest {
           `/studies/${record.studyUid}/series/${record.seriesUid}/instances/${record.sopInstanceUid}/bulk/${[...path, tag].map((p) => (typeof p === 'string' ? p.slice(1).toUpperCase() : p)).join('/')}`,
       }));
       const blob = await staged.commit();
-      try {
-        const { replacedBlob } = await this.db.transaction((tx) => indexInstance(tx, record, blob, metadata, imagingStudyIdFor(record.studyUid)));
-        if (replacedBlob && !(await blobInUse(this.db, replacedBlob))) await this.blobs.remove(replacedBlob);
-        return { ok: true, record, blobKey: blob.key, replaced: !!replacedBlob };
-      } catch (err) {
-        // No index row points at a blob only this store added: take it back.
-        if (!blob.deduplicated && !(await blobInUse(this.db, blob.key).catch(() => true))) await this.blobs.remove(blob.key);
-        throw err;
-      }
+      return { ok: true, instance: { record, blob, metadata } };
     } catch (err) {
       await staged.abort();
       const ids = parsed ? { sopClassUid: parsed.sopClassUid, sopInstanceUid: parsed.sopInstanceUid, studyUid: parsed.studyUid } : {};
       if (err instanceof DicomRejected) return { ok: false, code: err.code, reason: err.message, ...ids };
       if (err instanceof FhirError && err.status === 403) return { ok: false, code: FAILURE.notAuthorized, reason: err.message, ...ids };
-      if (err instanceof FhirError && err.status === 409) return { ok: false, code: FAILURE.dataSetMismatch, reason: err.message, ...ids };
       this.logger.error('storing a DICOM instance failed', { error: (err as Error).message });
       return { ok: false, code: FAILURE.outOfResources, reason: 'The instance could not be stored (server error); try again', ...ids };
     }
   }
+
+  /**
+   * Writes the index rows of prepared instances in one transaction. When the batch cannot be
+   * written, no row of it is kept and the blobs only it added are taken back.
+   */
+  async index(instances: PreparedInstance[]): Promise<StoreOutcome[]> {
+    if (!instances.length) return [];
+    const ids = (p: PreparedInstance) => ({ sopClassUid: p.record.sopClassUid, sopInstanceUid: p.record.sopInstanceUid, studyUid: p.record.studyUid });
+    let results: Awaited<ReturnType<typeof indexBatch>>;
+    try {
+      const items = instances.map((p) => ({ ...p, imagingStudyId: imagingStudyIdFor(p.record.studyUid) }));
+      results = await this.db.transaction((tx) => indexBatch(tx, items));
+    } catch (err) {
+      this.logger.error('indexing DICOM instances failed', { error: (err as Error).message, instances: instances.length });
+      await this.takeBack(instances.filter((p) => !p.blob.deduplicated));
+      return instances.map((p) => ({ ok: false, code: FAILURE.outOfResources, reason: 'The instance could not be stored (server error); try again', ...ids(p) }));
+    }
+    const outcomes: StoreOutcome[] = [];
+    for (const [n, result] of results.entries()) {
+      const p = instances[n];
+      if (!result.ok) {
+        if (!p.blob.deduplicated) await this.takeBack([p]);
+        outcomes.push({ ok: false, code: FAILURE.dataSetMismatch, reason: result.reason, ...ids(p) });
+        continue;
+      }
+      if (result.replacedBlob) await this.takeBack([{ blob: { key: result.replacedBlob } }]);
+      outcomes.push({ ok: true, record: p.record, blobKey: p.blob.key, replaced: !!result.replacedBlob });
+    }
+    return outcomes;
+  }
+
+  /** Removes blobs no index row points at (any more). */
+  private async takeBack(items: { blob: { key: string } }[]): Promise<void> {
+    for (const { blob } of items) {
+      if (!(await blobInUse(this.db, blob.key).catch(() => true))) await this.blobs.remove(blob.key);
+    }
+  }
 }
 
-async function parseStaged(staged: StagedBlob): Promise<ParsedInstance> {
-  if (staged.size === 0) throw new DicomRejected('The object is empty');
-  const whole = staged.size <= WHOLE_PARSE_LIMIT;
-  const bytes = await staged.read(0, whole ? staged.size : HEAD_BYTES);
-  return parseInstance(bytes, staged.size);
+function parseWhole(chunks: Uint8Array[], size: number): ParsedInstance {
+  if (size === 0) throw new DicomRejected('The object is empty');
+  return parseInstance(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
 }

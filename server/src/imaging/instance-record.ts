@@ -92,12 +92,6 @@ export function instanceRecord(parsed: ParsedInstance): InstanceRecord {
   };
 }
 
-/** The name as one searchable key: every component group, upper-cased (PN matching ignores case). */
-export function nameKey(name: PersonNameParts | undefined): string | undefined {
-  if (!name) return undefined;
-  return [name.Alphabetic ?? '', name.Ideographic ?? '', name.Phonetic ?? ''].join('=').toUpperCase();
-}
-
 function nonEmptyName(name: PersonNameParts | undefined): PersonNameParts | undefined {
   return name && (name.Alphabetic || name.Ideographic || name.Phonetic) ? name : undefined;
 }

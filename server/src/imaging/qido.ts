@@ -177,9 +177,11 @@ function nameCondition(col: string, value: string, fuzzy: boolean, bind: (v: unk
     return `(${starts.join(' or ')})`;
   }
   if (col === 's.referring_physician_name') return `${target} like ${bind(`%${likePattern(upper).replace(/^%|%$/g, '')}%`)}`;
-  // Exact: the value equals one of the component groups.
-  const p = likePattern(upper);
-  return `(${target} like ${bind(`${p}=%`)} or ${target} like ${bind(`%=${p}=%`)} or ${target} like ${bind(`%=${p}`)})`;
+  // Single value or wildcard matching against each component group (each has its own index).
+  const groups = ['s.patient_name_alphabetic', 's.patient_name_ideographic', 's.patient_name_phonetic'];
+  const wild = /[*?]/.test(value);
+  const operand = bind(wild ? likePattern(upper) : upper);
+  return `(${groups.map((g) => `${g} ${wild ? 'like' : '='} ${operand}`).join(' or ')})`;
 }
 
 function rangeCondition(key: KeyDef, value: string, bind: (v: unknown) => string): string {

@@ -15,6 +15,9 @@ export const migration006 = {
       issuer_of_patient_id text,
       patient_name text,
       patient_name_key text,
+      patient_name_alphabetic text,
+      patient_name_ideographic text,
+      patient_name_phonetic text,
       patient_birth_date text,
       patient_sex text,
       study_date text,
@@ -36,7 +39,12 @@ export const migration006 = {
     'create index dicom_study_patient_ref on dicom_study (patient_ref)',
     'create index dicom_study_date on dicom_study (study_date)',
     'create index dicom_study_accession on dicom_study (accession_number)',
-    'create index dicom_study_name on dicom_study (patient_name_key text_pattern_ops)',
+    // Person names match without regard to case on any component group: one upper-cased column
+    // per group, each indexed for prefix (wildcard) matching.
+    'create index dicom_study_name_alphabetic on dicom_study (patient_name_alphabetic text_pattern_ops)',
+    'create index dicom_study_name_ideographic on dicom_study (patient_name_ideographic text_pattern_ops)',
+    'create index dicom_study_name_phonetic on dicom_study (patient_name_phonetic text_pattern_ops)',
+    'create index dicom_study_modalities on dicom_study using gin (modalities)',
     `create table dicom_series (
       series_uid text primary key,
       seq bigserial not null,

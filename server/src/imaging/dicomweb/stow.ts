@@ -5,13 +5,14 @@
 import type { Request, Response } from 'express';
 import { Forbidden, Invalid, UnsupportedMediaType } from '../../fhir/errors.js';
 import { MultipartError, parseMultipartContentType, readMultipart } from '../multipart.js';
-import type { StoreOutcome } from '../ingest.js';
+import type { PreparedInstance, StoreOutcome } from '../ingest.js';
 import type { DicomwebContext } from './context.js';
 
 type Stored = Extract<StoreOutcome, { ok: true }>;
 type Failed = Extract<StoreOutcome, { ok: false }>;
 
 const UNSUPPORTED_PART = 0xc000;
+const INDEX_BATCH = 32;
 
 export async function stow(ctx: DicomwebContext, req: Request, res: Response, studyUid?: string): Promise<void> {
   ctx.access.check('create', 'ImagingStudy');
@@ -26,6 +27,12 @@ export async function stow(ctx: DicomwebContext, req: Request, res: Response, st
   }
   const stored: Stored[] = [];
   const failed: Failed[] = [];
+  // Instances are made durable one by one as their parts arrive, and indexed in batches: one
+  // database commit per batch rather than per instance.
+  const pending: PreparedInstance[] = [];
+  const flush = async () => {
+    for (const outcome of await ctx.ingest.index(pending.splice(0))) (outcome.ok ? stored : failed).push(outcome as never);
+  };
   try {
     for await (const part of readMultipart(req, contentType.boundary)) {
       // A part without its own Content-Type has the body's type (application/dicom when none is named).
@@ -35,23 +42,32 @@ export async function stow(ctx: DicomwebContext, req: Request, res: Response, st
         failed.push({ ok: false, code: UNSUPPORTED_PART, reason: `A part of type '${media || 'none'}' is not a DICOM object (application/dicom)` });
         continue;
       }
-      const outcome = await ctx.ingest.store(part.body, { expectedStudyUid: studyUid, authorize: (record) => authorizeStore(ctx, record.patient.id) });
-      (outcome.ok ? stored : failed).push(outcome as never);
+      const prepared = await ctx.ingest.prepare(part.body, { expectedStudyUid: studyUid, authorize: (record) => authorizeStore(ctx, record.patient.id) });
+      if (!prepared.ok) failed.push(prepared);
+      else if (pending.push(prepared.instance) >= INDEX_BATCH) await flush();
     }
   } catch (err) {
+    // The instances that arrived whole are kept, and their studies brought up to date.
+    await flush();
+    await refreshStudies(ctx, stored).catch(() => undefined);
     if (err instanceof MultipartError) throw new Invalid(`STOW-RS body: ${err.message}`);
     throw err;
   }
+  await flush();
   if (!stored.length && !failed.length) throw new Invalid('STOW-RS: the body holds no parts; send one application/dicom part per instance');
-  const studies = new Map<string, string | undefined>();
-  for (const s of stored) studies.set(s.record.studyUid, undefined);
-  for (const uid of studies.keys()) studies.set(uid, await ctx.linker.refresh(uid, ctx.base));
-  for (const [uid, patient] of studies) {
+  for (const [uid, patient] of await refreshStudies(ctx, stored)) {
     const instances = stored.filter((s) => s.record.studyUid === uid).length;
     ctx.audit.record(ctx.access.actor, { kind: 'create', type: 'ImagingStudy', outcome: 'success', patients: patient ? [patient] : [], detail: `STOW-RS: ${instances} instance(s) of study ${uid}`, dicomEvent: 'instances-transferred' });
   }
   const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202;
   res.status(status).type('application/dicom+json').send(JSON.stringify(stowResponse(ctx.base, stored, failed, studyUid)));
+}
+
+/** Updates the ImagingStudy of each study stored into; returns each study's patient. */
+async function refreshStudies(ctx: DicomwebContext, stored: Stored[]): Promise<Map<string, string | undefined>> {
+  const studies = new Map<string, string | undefined>();
+  for (const uid of new Set(stored.map((s) => s.record.studyUid))) studies.set(uid, await ctx.linker.refresh(uid, ctx.base));
+  return studies;
 }
 
 /** Callers who may see only some patients may store only studies of patients they may see. */
