@@ -4,9 +4,9 @@
 // the process that started it however that ends; stop() asks it to shut down first.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cpuOfPids } from './cpu.js';
+import { freePort } from '../../test/helpers/ports.js';
 
 export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
@@ -23,18 +23,6 @@ export interface RunningOrthanc {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on now (bind to 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 export async function startOrthanc(dir: string, callingAet: string, onStart: (stop: () => Promise<void>) => void): Promise<RunningOrthanc> {
   for (const file of [ORTHANC_BINARY, DICOMWEB_PLUGIN]) if (!existsSync(file)) throw new Error(`${file} is not installed`);

@@ -2,6 +2,8 @@
 // for the imaging benchmark to seed thousands of studies for QIDO-RS without touching the disk.
 // Only what a study search needs is written; elements must be given in ascending tag order.
 
+import { explicitElement } from '../../test/helpers/dicom.js';
+
 export const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
 /** Secondary Capture Image Storage: accepted by every archive, needs no modality-specific module. */
 export const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
@@ -11,22 +13,7 @@ const IMPLEMENTATION_UID = '2.25.112233445566778899001122334455667788';
 /** One data element: tag as 0xGGGGEEEE, its VR and its value (text or bytes). */
 export type Element = [tag: number, vr: string, value: string | Uint8Array];
 
-// VRs with a 4-byte length field in explicit VR (PS3.5 Table 7.1-1).
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-
-function encodeElement([tag, vr, value]: Element): Buffer {
-  let bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value);
-  // Values have even length: UIDs and binary values are padded with NUL, text with a space.
-  if (bytes.length % 2) bytes = Buffer.concat([bytes, Buffer.from([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
-  const long = LONG_VRS.has(vr);
-  const head = Buffer.alloc(long ? 12 : 8);
-  head.writeUInt16LE(tag >>> 16, 0);
-  head.writeUInt16LE(tag & 0xffff, 2);
-  head.write(vr, 4, 'latin1');
-  if (long) head.writeUInt32LE(bytes.length, 8);
-  else head.writeUInt16LE(bytes.length, 6);
-  return Buffer.concat([head, bytes]);
-}
+const encodeElement = ([tag, vr, value]: Element): Buffer => explicitElement(tag, vr, value);
 
 /**
  * A Part 10 file: 128-byte preamble, "DICM", the file meta group (its group length, version,

@@ -58,17 +58,21 @@ export function splitMultipart(body: Buffer, contentType: string): { headers: Re
   return parts;
 }
 
-/** One explicit VR little endian element. */
-function element(tag: number, vr: string, value: Buffer): Buffer {
-  const long = ['OB', 'OW', 'SQ', 'UN', 'UT', 'OF', 'OD', 'OL', 'UC', 'UR'].includes(vr);
-  const padded = value.length % 2 ? Buffer.concat([value, Buffer.from(vr === 'UI' ? '\0' : vr === 'OB' ? '\0' : ' ')]) : value;
+// VRs with a 4-byte length field in explicit VR (PS3.5 Table 7.1-1).
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+
+/** One explicit VR little endian element; values get even length (UIDs and OB padded with NUL, text with a space). */
+export function explicitElement(tag: number, vr: string, value: string | Uint8Array): Buffer {
+  let bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value);
+  if (bytes.length % 2) bytes = Buffer.concat([bytes, Buffer.from([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
+  const long = LONG_VRS.has(vr);
   const head = Buffer.alloc(long ? 12 : 8);
   head.writeUInt16LE(tag >>> 16, 0);
   head.writeUInt16LE(tag & 0xffff, 2);
   head.write(vr, 4, 'latin1');
-  if (long) head.writeUInt32LE(padded.length, 8);
-  else head.writeUInt16LE(padded.length, 6);
-  return Buffer.concat([head, padded]);
+  if (long) head.writeUInt32LE(bytes.length, 8);
+  else head.writeUInt16LE(bytes.length, 6);
+  return Buffer.concat([head, bytes]);
 }
 
 const us = (n: number) => {
@@ -85,23 +89,23 @@ const us = (n: number) => {
 export function syntheticInstance(ids: { study: string; series: string; instance: string; patientId?: string }, rows: number, columns: number, frames: number): { head: Buffer; pixelBytes: number } {
   const sopClass = '1.2.840.10008.5.1.4.1.1.4';
   const dataset = Buffer.concat([
-    element(0x00080016, 'UI', Buffer.from(sopClass)),
-    element(0x00080018, 'UI', Buffer.from(ids.instance)),
-    element(0x00080020, 'DA', Buffer.from('20261130')),
-    element(0x00080060, 'CS', Buffer.from('MR')),
-    element(0x00100010, 'PN', Buffer.from('SYNTHETIC^BIG')),
-    element(0x00100020, 'LO', Buffer.from(ids.patientId ?? 'SYN-1')),
-    element(0x0020000d, 'UI', Buffer.from(ids.study)),
-    element(0x0020000e, 'UI', Buffer.from(ids.series)),
-    element(0x00280002, 'US', us(1)),
-    element(0x00280004, 'CS', Buffer.from('MONOCHROME2')),
-    element(0x00280008, 'IS', Buffer.from(String(frames))),
-    element(0x00280010, 'US', us(rows)),
-    element(0x00280011, 'US', us(columns)),
-    element(0x00280100, 'US', us(16)),
-    element(0x00280101, 'US', us(12)),
-    element(0x00280102, 'US', us(11)),
-    element(0x00280103, 'US', us(0)),
+    explicitElement(0x00080016, 'UI', Buffer.from(sopClass)),
+    explicitElement(0x00080018, 'UI', Buffer.from(ids.instance)),
+    explicitElement(0x00080020, 'DA', Buffer.from('20261130')),
+    explicitElement(0x00080060, 'CS', Buffer.from('MR')),
+    explicitElement(0x00100010, 'PN', Buffer.from('SYNTHETIC^BIG')),
+    explicitElement(0x00100020, 'LO', Buffer.from(ids.patientId ?? 'SYN-1')),
+    explicitElement(0x0020000d, 'UI', Buffer.from(ids.study)),
+    explicitElement(0x0020000e, 'UI', Buffer.from(ids.series)),
+    explicitElement(0x00280002, 'US', us(1)),
+    explicitElement(0x00280004, 'CS', Buffer.from('MONOCHROME2')),
+    explicitElement(0x00280008, 'IS', Buffer.from(String(frames))),
+    explicitElement(0x00280010, 'US', us(rows)),
+    explicitElement(0x00280011, 'US', us(columns)),
+    explicitElement(0x00280100, 'US', us(16)),
+    explicitElement(0x00280101, 'US', us(12)),
+    explicitElement(0x00280102, 'US', us(11)),
+    explicitElement(0x00280103, 'US', us(0)),
   ]);
   const pixelBytes = rows * columns * 2 * frames;
   const pixelHeader = Buffer.alloc(12);
@@ -110,14 +114,14 @@ export function syntheticInstance(ids: { study: string; series: string; instance
   pixelHeader.write('OW', 4, 'latin1');
   pixelHeader.writeUInt32LE(pixelBytes, 8);
   const metaBody = Buffer.concat([
-    element(0x00020001, 'OB', Buffer.from([0, 1])),
-    element(0x00020002, 'UI', Buffer.from(sopClass)),
-    element(0x00020003, 'UI', Buffer.from(ids.instance)),
-    element(0x00020010, 'UI', Buffer.from('1.2.840.10008.1.2.1')),
+    explicitElement(0x00020001, 'OB', Buffer.from([0, 1])),
+    explicitElement(0x00020002, 'UI', Buffer.from(sopClass)),
+    explicitElement(0x00020003, 'UI', Buffer.from(ids.instance)),
+    explicitElement(0x00020010, 'UI', Buffer.from('1.2.840.10008.1.2.1')),
   ]);
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(metaBody.length);
-  const head = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), element(0x00020000, 'UL', groupLength), metaBody, dataset, pixelHeader]);
+  const head = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), explicitElement(0x00020000, 'UL', groupLength), metaBody, dataset, pixelHeader]);
   return { head, pixelBytes };
 }
 

@@ -5,16 +5,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AuditEvent, Bundle, ImagingStudy } from '@medplum/fhirtypes';
 import dicomParser from 'dicom-parser';
 import { listBlobKeys, type FileBlobStore } from '../../server/src/imaging/blob-store.js';
-import { DICOM_DATA, dicomFiles } from '../helpers/dicom.js';
+import { DICOM_DATA, dicomFiles, withoutTrailingPadding } from '../helpers/dicom.js';
 import { availableBackends, dcmtkUnavailable, REQUIRE_ALL, type Backend } from '../helpers/parts.js';
 import { useTestHub } from '../helpers/use-hub.js';
+import { freePort } from '../helpers/ports.js';
 
 const missing = await dcmtkUnavailable();
 if (missing && REQUIRE_ALL) throw new Error(`dimse: SUHE_TEST_REQUIRE_ALL=1 but ${missing}`);
@@ -50,16 +51,6 @@ function dcmtk(tool: string, args: string[], timeoutMs = 60_000): Promise<Run> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The data set bytes of a Part 10 object: after the meta group, whose length (0002,0000) gives. */
 function datasetOf(part10: Buffer): Buffer {
@@ -68,19 +59,6 @@ function datasetOf(part10: Buffer): Buffer {
   return part10.subarray(132 + 12 + part10.readUInt32LE(140));
 }
 
-/**
- * DCMTK drops Data Set Trailing Padding (FFFC,FFFC) when it sends an object (PS3.10 7.2 lets any
- * application do so), so the bytes a source file should arrive as are its data set without it.
- */
-function withoutTrailingPadding(dataset: Buffer): Buffer {
-  for (const tag of [Buffer.from([0xfc, 0xff, 0xfc, 0xff]), Buffer.from([0xff, 0xfc, 0xff, 0xfc])]) {
-    const at = dataset.lastIndexOf(Buffer.concat([tag, Buffer.from('OB\0\0')]));
-    if (at < 0) continue;
-    const length = tag[0] === 0xfc ? dataset.readUInt32LE(at + 8) : dataset.readUInt32BE(at + 8);
-    if (at + 12 + length === dataset.length) return dataset.subarray(0, at);
-  }
-  return dataset;
-}
 
 function uidsOf(file: string): { study: string; series: string; instance: string; syntax: string } {
   const bytes = readFileSync(file);

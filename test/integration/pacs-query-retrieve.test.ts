@@ -11,7 +11,7 @@ import dicomParser from 'dicom-parser';
 import { datasetOf, dicomFiles, sha256, splitMultipart, stowBody } from '../helpers/dicom.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { createAccount, newPassword, registerPublicApp, signIn } from '../helpers/people.js';
-import { freePort } from '../peers/orthanc.js';
+import { freePort } from '../helpers/ports.js';
 
 const CT = dicomFiles('series/ct-10');
 const MR = dicomFiles('series/mr-128').slice(0, 12);

@@ -25,7 +25,8 @@ import type { AuditEvent, Bundle, ImagingStudy } from '@medplum/fhirtypes';
 import dicomParser from 'dicom-parser';
 import { datasetOf, dicomFiles, splitMultipart, withoutTrailingPadding } from '../helpers/dicom.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { freePort, startOrthanc, type TestOrthanc } from './orthanc.js';
+import { freePort } from '../helpers/ports.js';
+import { startOrthanc, type TestOrthanc } from './orthanc.js';
 
 export interface ScenarioFacts {
   orthanc: string;

@@ -6,8 +6,8 @@
 // however that ends, and stop() asks it to shut down first.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../helpers/ports.js';
 
 export const ORTHANC_BINARY = process.env.SUHE_TEST_ORTHANC ?? '/usr/sbin/Orthanc';
 export const ORTHANC_DICOMWEB_PLUGIN = process.env.SUHE_TEST_ORTHANC_DICOMWEB ?? '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
@@ -24,17 +24,6 @@ export interface TestOrthanc {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startOrthanc(dir: string, options: { aeTitle: string; modalities: Record<string, [string, string, number]>; startTimeoutMs: number; dicomPort?: number }): Promise<TestOrthanc> {
   for (const file of [ORTHANC_BINARY, ORTHANC_DICOMWEB_PLUGIN]) if (!existsSync(file)) throw new Error(`${file} is not installed`);

@@ -38,8 +38,11 @@ interface StudyRow {
 }
 
 export class ImagingStudyLinker {
-  // Refreshes of one study run one after another (a later one must not write an older picture).
-  private readonly running = new Map<string, Promise<unknown>>();
+  // Refreshes of one study run one after another (a later one must not write an older picture),
+  // and callers who arrive while one runs share the single refresh queued behind it: four
+  // clients storing into one study cause two writes of its ImagingStudy, not four.
+  private readonly running = new Map<string, Promise<string | undefined>>();
+  private readonly queued = new Map<string, Promise<string | undefined>>();
   private endpointAddress?: string;
 
   constructor(
@@ -49,10 +52,19 @@ export class ImagingStudyLinker {
 
   /** Brings the study's ImagingStudy (and its patient link) up to date; returns the patient id. */
   refresh(studyUid: string, dicomwebBase: string): Promise<string | undefined> {
-    const previous = this.running.get(studyUid) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.write(studyUid, dicomwebBase));
-    this.running.set(studyUid, next);
-    void next.finally(() => this.running.get(studyUid) === next && this.running.delete(studyUid)).catch(() => undefined);
+    const waiting = this.queued.get(studyUid);
+    if (waiting) return waiting;
+    const previous = this.running.get(studyUid);
+    const start = (): Promise<string | undefined> => {
+      this.queued.delete(studyUid);
+      const run = this.write(studyUid, dicomwebBase);
+      this.running.set(studyUid, run);
+      void run.finally(() => this.running.get(studyUid) === run && this.running.delete(studyUid)).catch(() => undefined);
+      return run;
+    };
+    if (!previous) return start();
+    const next = previous.catch(() => undefined).then(start);
+    this.queued.set(studyUid, next);
     return next;
   }
 

@@ -14,10 +14,11 @@ import { DicomRejected, FAILURE, parseInstance, TS, type ParsedInstance } from '
 export type Failure = { ok: false; code: number; reason: string; sopClassUid?: string; sopInstanceUid?: string; studyUid?: string };
 export type StoreOutcome = { ok: true; record: InstanceRecord; blobKey: string; replaced: boolean } | Failure;
 
-/** An instance whose blob is durable and whose index rows are still to be written. */
+/** An instance checked and on its way to durable storage, whose index rows are still to be written. */
 export interface PreparedInstance {
   record: InstanceRecord;
-  blob: StoredBlob & { deduplicated: boolean };
+  /** The blob's commit (fsync, rename), running while the next part arrives. */
+  blob: Promise<StoredBlob & { deduplicated: boolean }>;
   metadata: string;
 }
 
@@ -81,7 +82,8 @@ export class DicomIngest {
         bulkDataUri: (tag, _element, path) =>
           `/studies/${record.studyUid}/series/${record.seriesUid}/instances/${record.sopInstanceUid}/bulk/${[...path, tag].map((p) => (typeof p === 'string' ? p.slice(1).toUpperCase() : p)).join('/')}`,
       }));
-      const blob = await staged.commit();
+      const blob = staged.commit();
+      blob.catch(() => undefined); // its failure is reported by index()
       return { ok: true, instance: { record, blob, metadata } };
     } catch (err) {
       await staged.abort();
@@ -98,35 +100,45 @@ export class DicomIngest {
    * written, no row of it is kept and the blobs only it added are taken back.
    */
   async index(instances: PreparedInstance[]): Promise<StoreOutcome[]> {
-    if (!instances.length) return [];
     const ids = (p: PreparedInstance) => ({ sopClassUid: p.record.sopClassUid, sopInstanceUid: p.record.sopInstanceUid, studyUid: p.record.studyUid });
+    const serverError = (p: PreparedInstance): Failure => ({ ok: false, code: FAILURE.outOfResources, reason: 'The instance could not be stored (server error); try again', ...ids(p) });
+    const outcomes: StoreOutcome[] = new Array(instances.length);
+    const durable: { n: number; item: PreparedInstance; blob: StoredBlob & { deduplicated: boolean } }[] = [];
+    for (const [n, settled] of (await Promise.allSettled(instances.map((p) => p.blob))).entries()) {
+      if (settled.status === 'fulfilled') durable.push({ n, item: instances[n], blob: settled.value });
+      else {
+        this.logger.error('writing a DICOM object to the blob store failed', { error: (settled.reason as Error).message });
+        outcomes[n] = serverError(instances[n]);
+      }
+    }
+    if (!durable.length) return outcomes;
     let results: Awaited<ReturnType<typeof indexBatch>>;
     try {
-      const items = instances.map((p) => ({ ...p, imagingStudyId: imagingStudyIdFor(p.record.studyUid) }));
+      const items = durable.map(({ item, blob }) => ({ record: item.record, metadata: item.metadata, blob, imagingStudyId: imagingStudyIdFor(item.record.studyUid) }));
       results = await this.db.transaction((tx) => indexBatch(tx, items));
     } catch (err) {
-      this.logger.error('indexing DICOM instances failed', { error: (err as Error).message, instances: instances.length });
-      await this.takeBack(instances.filter((p) => !p.blob.deduplicated));
-      return instances.map((p) => ({ ok: false, code: FAILURE.outOfResources, reason: 'The instance could not be stored (server error); try again', ...ids(p) }));
+      this.logger.error('indexing DICOM instances failed', { error: (err as Error).message, instances: durable.length });
+      await this.takeBack(durable.filter((d) => !d.blob.deduplicated).map((d) => d.blob.key));
+      for (const d of durable) outcomes[d.n] = serverError(d.item);
+      return outcomes;
     }
-    const outcomes: StoreOutcome[] = [];
-    for (const [n, result] of results.entries()) {
-      const p = instances[n];
+    for (const [i, result] of results.entries()) {
+      const { n, item, blob } = durable[i];
       if (!result.ok) {
-        if (!p.blob.deduplicated) await this.takeBack([p]);
-        outcomes.push({ ok: false, code: FAILURE.dataSetMismatch, reason: result.reason, ...ids(p) });
+        if (!blob.deduplicated) await this.takeBack([blob.key]);
+        outcomes[n] = { ok: false, code: FAILURE.dataSetMismatch, reason: result.reason, ...ids(item) };
         continue;
       }
-      if (result.replacedBlob) await this.takeBack([{ blob: { key: result.replacedBlob } }]);
-      outcomes.push({ ok: true, record: p.record, blobKey: p.blob.key, replaced: !!result.replacedBlob });
+      if (result.replacedBlob) await this.takeBack([result.replacedBlob]);
+      outcomes[n] = { ok: true, record: item.record, blobKey: blob.key, replaced: !!result.replacedBlob };
     }
     return outcomes;
   }
 
   /** Removes blobs no index row points at (any more). */
-  private async takeBack(items: { blob: { key: string } }[]): Promise<void> {
-    for (const { blob } of items) {
-      if (!(await blobInUse(this.db, blob.key).catch(() => true))) await this.blobs.remove(blob.key);
+  private async takeBack(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      if (!(await blobInUse(this.db, key).catch(() => true))) await this.blobs.remove(key);
     }
   }
 }
