@@ -57,7 +57,8 @@ describe('STOW-RS with large bodies (pglite)', () => {
   it('stores a 2 GB upload of four 512 MiB instances with bounded memory, byte for byte', async () => {
     const study = uid(0);
     const series = uid(1);
-    const instances = [2, 3, 4, 5].map((n) => syntheticInstance({ study, series, instance: uid(n) }, 4096, 4096, 16));
+    const sopUids = [2, 3, 4, 5].map(uid);
+    const instances = sopUids.map((instance) => syntheticInstance({ study, series, instance }, 4096, 4096, 16));
     expect(instances.reduce((sum, i) => sum + i.pixelBytes, 0)).toBe(2048 * MiB);
     const before = process.memoryUsage().rss;
     let peak = before;
@@ -71,6 +72,23 @@ describe('STOW-RS with large bodies (pglite)', () => {
     expect((peak - before) / MiB).toBeLessThan(256);
     const rows = await t.hub.db.query<{ blob_key: string }>('select blob_key from dicom_instance where study_uid = $1 order by instance_number, seq', [study]);
     expect(rows.map((r) => r.blob_key).sort()).toEqual([...hashes].sort());
+
+    // WADO-RS streams it back: a 512 MiB instance byte for byte, and a client that walks away
+    // from the whole study midway costs the hub nothing.
+    const instanceUrl = `${t.url}/dicomweb/studies/${study}/series/${series}/instances/${sopUids[0]}`;
+    const one = await fetch(instanceUrl, { headers: { authorization: `Bearer ${t.token}`, accept: 'application/dicom' } });
+    expect(one.status).toBe(200);
+    const hash = createHash('sha256');
+    for await (const chunk of one.body!) hash.update(chunk);
+    expect(hash.digest('hex')).toBe(hashes[0]);
+    const whole = await fetch(`${t.url}/dicomweb/studies/${study}`, { headers: { authorization: `Bearer ${t.token}`, accept: 'multipart/related; type="application/dicom"' } });
+    expect(whole.status).toBe(200);
+    let received = 0;
+    for await (const chunk of whole.body!) {
+      received += chunk.length;
+      if (received > 20 * MiB) break; // leaves the rest unread; the connection is dropped
+    }
+    expect((await t.fetch(`${t.url}/dicomweb/studies?StudyInstanceUID=${study}`)).status).toBe(200);
   }, 600_000);
 
   it('an upload cut off midway leaves no object, no staged file and no index row', async () => {

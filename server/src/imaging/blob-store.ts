@@ -16,8 +16,17 @@ export interface BlobStore {
   open(key: string, range?: { start: number; end: number }): Readable;
   /** Reads `length` bytes at `start` (fewer at the end of the object). */
   read(key: string, start: number, length: number): Promise<Buffer>;
+  /** An open object read into the caller's buffers (no allocation per read: large retrievals). */
+  reader(key: string): Promise<BlobReader>;
   size(key: string): Promise<number | undefined>;
   remove(key: string): Promise<void>;
+}
+
+export interface BlobReader {
+  readonly size: number;
+  /** Fills `buffer` from `position`; returns how many bytes it read (0 at the end). */
+  read(buffer: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface StagedBlob {
@@ -64,6 +73,16 @@ export class FileBlobStore implements BlobStore {
 
   async read(key: string, start: number, length: number): Promise<Buffer> {
     return readAt(this.pathOf(key), start, length);
+  }
+
+  async reader(key: string): Promise<BlobReader> {
+    const handle = await open(this.pathOf(key), 'r');
+    const { size } = await handle.stat();
+    return {
+      size,
+      read: async (buffer, position) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async size(key: string): Promise<number | undefined> {

@@ -2,10 +2,10 @@
 // multipart/related; type="application/dicom" streamed from the blob store; one instance may
 // also be asked for as plain application/dicom, with HTTP ranges. Objects leave in the transfer
 // syntax they were stored in: a request for another one is answered 406 (no transcoding).
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import type { Request, Response } from 'express';
-import { multipartBoundary, writeMultipart } from '../multipart.js';
+import { multipartBoundary } from '../multipart.js';
 import { withBase } from '../qido-results.js';
 import { negotiate } from './accept.js';
 import { auditRetrieve, readableStudy, type DicomwebContext } from './context.js';
@@ -33,12 +33,48 @@ export async function retrieveInstances(ctx: DicomwebContext, req: Request, res:
   if (form === 'single') return sendOne(ctx, req, res, instances[0].blob_key, Number(instances[0].size), `application/dicom; transfer-syntax=${instances[0].transfer_syntax}`);
   const boundary = multipartBoundary();
   res.status(200).setHeader('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
-  const parts = instances.map((i) => ({
-    headers: { 'Content-Type': `application/dicom; transfer-syntax=${i.transfer_syntax}`, 'Content-Location': `${ctx.base}/studies/${i.study_uid}/series/${i.series_uid}/instances/${i.sop_instance_uid}` },
-    // Opened lazily, one at a time, as the response drains.
-    body: lazy(() => ctx.blobs.open(i.blob_key)),
-  }));
-  await pipeline(Readable.from(writeMultipart(parts, boundary)), res);
+  await sendObjects(ctx, res, boundary, instances.map((i) => ({
+    key: i.blob_key,
+    headers: `Content-Type: application/dicom; transfer-syntax=${i.transfer_syntax}\r\nContent-Location: ${ctx.base}/studies/${i.study_uid}/series/${i.series_uid}/instances/${i.sop_instance_uid}`,
+  })));
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Writes stored objects as one multipart body straight from the blob store into the response,
+ * through two reused 1 MiB buffers: while one is on its way to the socket the next is read. No
+ * buffer per chunk, so a series of hundreds of megabytes makes no garbage to collect.
+ */
+async function sendObjects(ctx: DicomwebContext, res: Response, boundary: string, parts: { key: string; headers: string }[]): Promise<void> {
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+  let turn = 0;
+  const send = (chunk: Buffer | string) =>
+    new Promise<void>((resolve, reject) => void res.write(chunk, (err) => (err ? reject(err) : resolve())));
+  for (const part of parts) {
+    if (res.destroyed) return;
+    void send(`--${boundary}\r\n${part.headers}\r\n\r\n`).catch(() => undefined);
+    const reader = await ctx.blobs.reader(part.key);
+    try {
+      for (let position = 0; position < reader.size; ) {
+        const i = turn;
+        turn ^= 1;
+        await inFlight[i]; // this buffer's last chunk has reached the socket
+        const n = await reader.read(buffers[i], position);
+        if (n === 0) break;
+        position += n;
+        inFlight[i] = send(buffers[i].subarray(0, n));
+        inFlight[i]!.catch(() => undefined);
+        if (res.writableNeedDrain) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+    } finally {
+      await reader.close();
+    }
+    void send('\r\n').catch(() => undefined);
+  }
+  await Promise.all([...inFlight, send(`--${boundary}--\r\n`)]);
+  res.end();
 }
 
 export async function retrieveMetadata(ctx: DicomwebContext, req: Request, res: Response, path: InstancePath): Promise<void> {
@@ -70,8 +106,4 @@ export async function sendOne(ctx: DicomwebContext, req: Request, res: Response,
   }
   res.status(200).setHeader('Content-Length', String(size));
   await pipeline(ctx.blobs.open(blobKey), res);
-}
-
-async function* lazy(open: () => AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield* open();
 }
