@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet } from 'dicom-parser';
-import { attributeText, decodeText, personName, toDicomJson, type DicomJsonDataSet, type DicomJsonOptions } from '../../server/src/imaging/dicom-json.js';
+import { decodeText } from '../../server/src/imaging/charset.js';
+import { attributeText, personName, toDicomJson, type DicomJsonDataSet, type DicomJsonOptions } from '../../server/src/imaging/dicom-json.js';
 import { implicitSequenceVr, keywordOf, tagForKeyword, vrOf } from '../../server/src/imaging/dictionary.js';
 import { DICOM_DATA } from '../helpers/dicom.js';
 
