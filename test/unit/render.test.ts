@@ -18,8 +18,9 @@ import {
 } from '../../server/src/imaging/render/index.js';
 import { decodeRleFrame } from '../../server/src/imaging/render/rle.js';
 import { readImageInfo } from '../../server/src/imaging/render/image-info.js';
+import { DICOM_DATA } from '../helpers/dicom.js';
 
-const DATA = '/work/shared/testdata/dicom';
+const DATA = DICOM_DATA;
 const TS = {
   implicit: '1.2.840.10008.1.2',
   explicit: '1.2.840.10008.1.2.1',
