@@ -40,6 +40,23 @@ describe('FileBlobStore', () => {
     expect(await store.size(key)).toBe(bytes.length);
   });
 
+  it('hashes an object kept in memory off the event loop, and one that outgrows memory as it streams — the same key either way', async () => {
+    const store = await FileBlobStore.open(root);
+    const bytes = randomBytes(300_000);
+    const putWith = async (keepInMemory: number) => {
+      const staged = await store.begin({ keepInMemory });
+      for (let i = 0; i < bytes.length; i += 7_000) await staged.write(bytes.subarray(i, i + 7_000));
+      const held = staged.inMemory();
+      return { held: held ? sha(held) : undefined, ...(await staged.commit()) };
+    };
+    const small = await putWith(1_000_000); // all of it held
+    expect(small.held).toBe(sha(bytes));
+    const crossing = await putWith(100_000); // held at first, then streamed
+    expect(crossing.held).toBeUndefined();
+    const streamed = await putWith(0);
+    expect([small.key, crossing.key, streamed.key]).toEqual([sha(bytes), sha(bytes), sha(bytes)]);
+  });
+
   it('keeps identical objects once', async () => {
     const store = await FileBlobStore.open(root);
     const bytes = randomBytes(5_000);

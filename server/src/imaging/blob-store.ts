@@ -3,15 +3,15 @@
 // partial object, a crash leaves only a temp file (swept at the next start), and identical
 // objects are stored once. The interface is what an S3-compatible store would implement too
 // (stage locally or as a multipart upload, commit = copy to the content key).
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomUUID, webcrypto, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 export interface BlobStore {
-  /** Starts staging a new object. */
-  begin(): Promise<StagedBlob>;
+  /** Starts staging a new object; objects up to `keepInMemory` bytes are also held in memory. */
+  begin(options?: { keepInMemory?: number }): Promise<StagedBlob>;
   /** Streams a stored object, or an inclusive byte range of it. */
   open(key: string, range?: { start: number; end: number }): Readable;
   /** Reads `length` bytes at `start` (fewer at the end of the object). */
@@ -34,6 +34,8 @@ export interface StagedBlob {
   readonly size: number;
   /** Reads back staged bytes (to parse an object before deciding to keep it). */
   read(start: number, length: number): Promise<Buffer>;
+  /** The whole object, when it is small enough to have been kept in memory as it was written. */
+  inMemory(): Buffer | undefined;
   /** Makes the object durable under its content key; identical content is kept once. */
   commit(): Promise<{ key: string; size: number; deduplicated: boolean }>;
   /** Throws the staged bytes away. Safe to call more than once or after commit. */
@@ -60,10 +62,10 @@ export class FileBlobStore implements BlobStore {
     return store;
   }
 
-  async begin(): Promise<StagedBlob> {
+  async begin(options: { keepInMemory?: number } = {}): Promise<StagedBlob> {
     const path = join(this.staging, randomUUID());
     const handle = await open(path, 'wx+');
-    return new FileStagedBlob(path, handle, (key) => this.pathOf(key));
+    return new FileStagedBlob(path, handle, (key) => this.pathOf(key), options.keepInMemory ?? 0);
   }
 
   open(key: string, range?: { start: number; end: number }): Readable {
@@ -104,8 +106,15 @@ export class FileBlobStore implements BlobStore {
   }
 }
 
+/**
+ * An object being staged. Small objects (up to `memoryLimit`) are also kept in memory and hashed
+ * at commit on the thread pool (crypto.subtle), off the event loop; a larger one is hashed as it
+ * is written.
+ */
 class FileStagedBlob implements StagedBlob {
-  private readonly hash: Hash = createHash('sha256');
+  private hash?: Hash;
+  private held: Uint8Array[] | undefined = [];
+  private whole?: Buffer;
   private written = 0;
   private closed = false;
   private done = false;
@@ -114,14 +123,33 @@ class FileStagedBlob implements StagedBlob {
     private readonly path: string,
     private readonly handle: FileHandle,
     private readonly finalPath: (key: string) => string,
+    private readonly memoryLimit: number,
   ) {}
 
   get size(): number {
     return this.written;
   }
 
+  inMemory(): Buffer | undefined {
+    if (!this.held) return undefined;
+    this.whole ??= this.held.length === 1 ? Buffer.from(this.held[0].buffer, this.held[0].byteOffset, this.held[0].length) : Buffer.concat(this.held, this.written);
+    return this.whole;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
-    this.hash.update(chunk);
+    if (this.held && this.written + chunk.length <= this.memoryLimit) {
+      this.held.push(chunk);
+      this.whole = undefined;
+    } else {
+      if (!this.hash) {
+        // Past the limit: from now on hash as it streams (after what was held so far).
+        this.hash = createHash('sha256');
+        for (const earlier of this.held ?? []) this.hash.update(earlier);
+        this.held = undefined;
+        this.whole = undefined;
+      }
+      this.hash.update(chunk);
+    }
     let offset = 0;
     while (offset < chunk.length) {
       const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.written + offset);
@@ -145,7 +173,9 @@ class FileStagedBlob implements StagedBlob {
   async commit(): Promise<{ key: string; size: number; deduplicated: boolean }> {
     if (this.done) throw new Error('staged blob already committed or aborted');
     this.done = true;
-    const key = this.hash.digest('hex');
+    const key = this.hash ? this.hash.digest('hex') : Buffer.from(await webcrypto.subtle.digest('SHA-256', this.inMemory()!)).toString('hex');
+    this.held = undefined;
+    this.whole = undefined;
     const target = this.finalPath(key);
     try {
       await this.handle.sync();

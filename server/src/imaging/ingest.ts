@@ -50,26 +50,22 @@ export class DicomIngest {
   /**
    * Stages, parses and checks one Part 10 object and makes its blob durable; index() then makes
    * it findable. A bad object is an outcome, not an exception; only a failing source (a broken
-   * request stream) throws, after the staged bytes are dropped. Objects are kept in memory while
-   * they arrive, up to the size parsed whole, so they are not read back from disk.
+   * request stream) throws, after the staged bytes are dropped. Objects up to the size parsed whole
+   * are kept in memory while they arrive, so they are not read back from disk.
    */
   async prepare(source: AsyncIterable<Uint8Array>, options: IngestOptions = {}): Promise<{ ok: true; instance: PreparedInstance } | Failure> {
-    const staged = await this.blobs.begin();
-    const held: Uint8Array[] = [];
+    const staged = await this.blobs.begin({ keepInMemory: WHOLE_PARSE_LIMIT });
     try {
-      for await (const chunk of source) {
-        await staged.write(chunk);
-        if (staged.size <= WHOLE_PARSE_LIMIT) held.push(chunk);
-        else held.length = 0;
-      }
+      for await (const chunk of source) await staged.write(chunk);
     } catch (err) {
       await staged.abort();
       throw err;
     }
     let parsed: ParsedInstance | undefined;
     try {
-      parsed = staged.size <= WHOLE_PARSE_LIMIT ? parseWhole(held, staged.size) : parseInstance(await staged.read(0, HEAD_BYTES), staged.size);
-      held.length = 0;
+      if (staged.size === 0) throw new DicomRejected('The object is empty');
+      const whole = staged.inMemory();
+      parsed = whole ? parseInstance(whole) : parseInstance(await staged.read(0, HEAD_BYTES), staged.size);
       if (options.expectedStudyUid && parsed.studyUid !== options.expectedStudyUid) {
         throw new DicomRejected(`The instance belongs to study ${parsed.studyUid}, not ${options.expectedStudyUid} named in the request`, FAILURE.studyMismatch);
       }
@@ -143,7 +139,3 @@ export class DicomIngest {
   }
 }
 
-function parseWhole(chunks: Uint8Array[], size: number): ParsedInstance {
-  if (size === 0) throw new DicomRejected('The object is empty');
-  return parseInstance(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-}
