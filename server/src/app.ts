@@ -194,6 +194,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       await dimse?.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server?.closeAllConnections?.();
+      await imaging.ingest.close();
       clearInterval(sealer);
       await audit.close();
       await sealPending(db).catch(() => 0);

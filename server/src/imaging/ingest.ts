@@ -7,9 +7,10 @@ import { FhirError } from '../fhir/errors.js';
 import type { BlobStore } from './blob-store.js';
 import { blobInUse, indexBatch, type StoredBlob } from './dicom-index.js';
 import { imagingStudyIdFor } from './imaging-study.js';
-import { toDicomJson } from './dicom-json.js';
-import { instanceRecord, type InstanceRecord } from './instance-record.js';
-import { DicomRejected, FAILURE, parseInstance, TS, type ParsedInstance } from './parse-instance.js';
+import { describeInstance } from './describe-instance.js';
+import type { InstanceRecord } from './instance-record.js';
+import { DicomRejected, FAILURE } from './parse-instance.js';
+import { ParsePool } from './parse-pool.js';
 
 export type Failure = { ok: false; code: number; reason: string; sopClassUid?: string; sopInstanceUid?: string; studyUid?: string };
 export type StoreOutcome = { ok: true; record: InstanceRecord; blobKey: string; replaced: boolean } | Failure;
@@ -39,7 +40,12 @@ export class DicomIngest {
     private readonly db: Database,
     private readonly blobs: BlobStore,
     private readonly logger: Logger,
+    private readonly parser: ParsePool = new ParsePool(logger),
   ) {}
+
+  close(): Promise<void> {
+    return this.parser.close();
+  }
 
   /** Stores one Part 10 object: prepare() then index() on its own. */
   async store(source: AsyncIterable<Uint8Array>, options: IngestOptions = {}): Promise<StoreOutcome> {
@@ -61,23 +67,18 @@ export class DicomIngest {
       await staged.abort();
       throw err;
     }
-    let parsed: ParsedInstance | undefined;
+    let parsed: InstanceRecord | undefined;
     try {
       if (staged.size === 0) throw new DicomRejected('The object is empty');
       const whole = staged.inMemory();
-      parsed = whole ? parseInstance(whole) : parseInstance(await staged.read(0, HEAD_BYTES), staged.size);
-      if (options.expectedStudyUid && parsed.studyUid !== options.expectedStudyUid) {
-        throw new DicomRejected(`The instance belongs to study ${parsed.studyUid}, not ${options.expectedStudyUid} named in the request`, FAILURE.studyMismatch);
+      const description = whole ? await this.parser.describe(whole) : describeInstance(await staged.read(0, HEAD_BYTES), staged.size);
+      if (!description.ok) throw new DicomRejected(description.reason, description.code);
+      const { record, metadata } = description;
+      parsed = record;
+      if (options.expectedStudyUid && record.studyUid !== options.expectedStudyUid) {
+        throw new DicomRejected(`The instance belongs to study ${record.studyUid}, not ${options.expectedStudyUid} named in the request`, FAILURE.studyMismatch);
       }
-      const record = instanceRecord(parsed);
       await options.authorize?.(record);
-      const metadata = JSON.stringify(toDicomJson(parsed.dataSet, {
-        implicitVR: parsed.transferSyntax === TS.implicitLE,
-        littleEndian: parsed.transferSyntax !== TS.explicitBE,
-        // Inside sequences the URI names the path: bulk/{tag}/{item}/{tag}...
-        bulkDataUri: (tag, _element, path) =>
-          `/studies/${record.studyUid}/series/${record.seriesUid}/instances/${record.sopInstanceUid}/bulk/${[...path, tag].map((p) => (typeof p === 'string' ? p.slice(1).toUpperCase() : p)).join('/')}`,
-      }));
       const blob = staged.commit();
       blob.catch(() => undefined); // its failure is reported by index()
       return { ok: true, instance: { record, blob, metadata } };
