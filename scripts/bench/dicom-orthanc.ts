@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync
 import { join } from 'node:path';
 import { cpuOfPids } from './cpu.js';
 import { freePort } from '../../test/helpers/ports.js';
+import { baseOrthancConfig, ORTHANC_BINARY, ORTHANC_DICOMWEB_PLUGIN as DICOMWEB_PLUGIN } from '../../test/peers/orthanc.js';
 
-export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
-export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+export { DICOMWEB_PLUGIN, ORTHANC_BINARY };
 export const ORTHANC_AET = 'ORTHANC';
 
 export interface RunningOrthanc {
@@ -29,25 +29,13 @@ export async function startOrthanc(dir: string, callingAet: string, onStart: (st
   for (const sub of ['storage', 'index', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
   const [httpPort, dicomPort] = [await freePort(), await freePort()];
   const config = {
+    ...baseOrthancConfig(dir, { http: httpPort, dicom: dicomPort }, ORTHANC_AET),
     Name: 'SuheBenchOrthanc',
-    StorageDirectory: join(dir, 'storage'),
-    IndexDirectory: join(dir, 'index'),
-    TemporaryDirectory: join(dir, 'tmp'),
-    StorageCompression: false,
-    HttpServerEnabled: true,
-    HttpPort: httpPort,
-    RemoteAccessAllowed: false,
-    AuthenticationEnabled: false,
-    DicomServerEnabled: true,
-    DicomPort: dicomPort,
-    DicomAet: ORTHANC_AET,
     // Only the benchmark's storescu may store, and only from this machine.
     DicomModalities: { bench: [callingAet, '127.0.0.1', 11112] },
     DicomAlwaysAllowStore: false,
     DicomAlwaysAllowEcho: false,
     DicomCheckModalityHost: true,
-    Plugins: [DICOMWEB_PLUGIN],
-    DicomWeb: { Enable: true, Root: '/dicom-web/' },
   };
   const configPath = join(dir, 'orthanc.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

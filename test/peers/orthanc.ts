@@ -25,31 +25,38 @@ export interface TestOrthanc {
 }
 
 
+/** What every Orthanc we start shares: its files in `dir`, loopback-only HTTP, no compression, DICOMweb on. */
+export function baseOrthancConfig(dir: string, ports: { http: number; dicom: number }, aeTitle: string): Record<string, unknown> {
+  return {
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    TemporaryDirectory: join(dir, 'tmp'),
+    StorageCompression: false,
+    HttpServerEnabled: true,
+    HttpPort: ports.http,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    DicomServerEnabled: true,
+    DicomPort: ports.dicom,
+    DicomAet: aeTitle,
+    Plugins: [ORTHANC_DICOMWEB_PLUGIN],
+    DicomWeb: { Enable: true, Root: '/dicom-web/' },
+  };
+}
+
 export async function startOrthanc(dir: string, options: { aeTitle: string; modalities: Record<string, [string, string, number]>; startTimeoutMs: number; dicomPort?: number }): Promise<TestOrthanc> {
   for (const file of [ORTHANC_BINARY, ORTHANC_DICOMWEB_PLUGIN]) if (!existsSync(file)) throw new Error(`${file} is not installed`);
   for (const sub of ['storage', 'index', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
   const httpPort = await freePort();
   const dicomPort = options.dicomPort ?? (await freePort());
   const config = {
+    ...baseOrthancConfig(dir, { http: httpPort, dicom: dicomPort }, options.aeTitle),
     Name: 'SuheTestPacs',
-    StorageDirectory: join(dir, 'storage'),
-    IndexDirectory: join(dir, 'index'),
-    TemporaryDirectory: join(dir, 'tmp'),
-    StorageCompression: false,
-    HttpServerEnabled: true,
-    HttpPort: httpPort,
-    RemoteAccessAllowed: false,
-    AuthenticationEnabled: false,
-    DicomServerEnabled: true,
-    DicomPort: dicomPort,
-    DicomAet: options.aeTitle,
     DicomModalities: options.modalities,
     // Associations Orthanc opens (C-STORE to the hub) end as soon as their work is done.
     DicomAssociationCloseDelay: 0,
     DicomScuTimeout: 10,
     SaveJobs: false,
-    Plugins: [ORTHANC_DICOMWEB_PLUGIN],
-    DicomWeb: { Enable: true, Root: '/dicom-web/' },
   };
   const configPath = join(dir, 'orthanc.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

@@ -3,7 +3,6 @@
 // also be asked for as plain application/dicom, with HTTP ranges. Objects leave in the transfer
 // syntax they were stored in: a request for another one is answered 406 (no transcoding).
 import { pipeline } from 'node:stream/promises';
-import { once } from 'node:events';
 import type { Request, Response } from 'express';
 import { multipartBoundary } from '../multipart.js';
 import { withBase } from '../qido-results.js';
@@ -41,6 +40,19 @@ export async function retrieveInstances(ctx: DicomwebContext, req: Request, res:
 
 const CHUNK = 1024 * 1024;
 
+/** Resolves when the response can take more, or is gone; leaves no listener behind either way. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /**
  * Writes stored objects as one multipart body straight from the blob store into the response,
  * through two reused 1 MiB buffers: while one is on its way to the socket the next is read. No
@@ -66,7 +78,7 @@ async function sendObjects(ctx: DicomwebContext, res: Response, boundary: string
         position += n;
         inFlight[i] = send(buffers[i].subarray(0, n));
         inFlight[i]!.catch(() => undefined);
-        if (res.writableNeedDrain) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (res.writableNeedDrain) await drained(res);
       }
     } finally {
       await reader.close();
