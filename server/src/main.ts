@@ -65,6 +65,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   FHIR API          ${url}/fhir
   Capabilities      ${url}/fhir/metadata
   Patients          ${url}/fhir/Patient  (needs an access token)
+  DICOMweb          ${url}/dicomweb  (STOW-RS, QIDO-RS, WADO-RS; WADO-URI at ${url}/dicomweb/wado)
   SMART discovery   ${url}/.well-known/smart-configuration  (tokens: ${url}/oauth2/token)
   Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   if (dimsePort !== undefined) {
