@@ -179,8 +179,9 @@ async function writeRetrying(repo: FhirRepository, resource: Resource): Promise<
       await repo.update(resource);
       return;
     } catch (err) {
-      if (!(err instanceof Conflict) || attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+      if (!(err instanceof Conflict) || attempt >= 8) throw err;
+      // Spread the retries of writers that lost the same race (with jitter) so they do not meet again.
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
     }
   }
 }

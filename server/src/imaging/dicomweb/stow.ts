@@ -66,7 +66,16 @@ export async function stow(ctx: DicomwebContext, req: Request, res: Response, st
 /** Updates the ImagingStudy of each study stored into; returns each study's patient. */
 async function refreshStudies(ctx: DicomwebContext, stored: Stored[]): Promise<Map<string, string | undefined>> {
   const studies = new Map<string, string | undefined>();
-  for (const uid of new Set(stored.map((s) => s.record.studyUid))) studies.set(uid, await ctx.linker.refresh(uid, ctx.base));
+  for (const uid of new Set(stored.map((s) => s.record.studyUid))) {
+    try {
+      studies.set(uid, await ctx.linker.refresh(uid, ctx.base));
+    } catch (err) {
+      // The instances are stored and findable; the ImagingStudy catches up at the study's next
+      // store. Failing the request here would tell the sender to resend what it need not.
+      ctx.logger.error('refreshing an ImagingStudy after STOW-RS failed', { studyUid: uid, error: (err as Error).message });
+      studies.set(uid, undefined);
+    }
+  }
   return studies;
 }
 
