@@ -42,6 +42,10 @@ import { DimseServer } from './imaging/dimse/server.js';
 import { ImagingStudyLinker } from './imaging/imaging-study.js';
 import { DicomIngest } from './imaging/ingest.js';
 import { ShareService } from './imaging/shares.js';
+import { Federation } from './federation/federation.js';
+import { federationOperations } from './federation/operations.js';
+import { mpiOperations } from './federation/mpi/operations.js';
+import { OperationRegistry } from './fhir/module-operations.js';
 
 export const VERSION = '0.1.0';
 
@@ -54,6 +58,7 @@ export interface Hub {
   auth: AuthService;
   audit: AuditTrailWriter;
   imaging: DicomwebServices;
+  federation: Federation;
   /** The InteractionContext for in-process callers (import, demo loader, modules): full access. */
   context(base: string, access?: AccessControl): InteractionContext;
   /** Starts HTTP and, when config.dimse.port is set, the DICOM DIMSE listener. */
@@ -93,8 +98,11 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const compartment = new PatientCompartment(registry);
   const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e, undefined, { trusted: true })))));
   const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });
+  const federation = new Federation({ db, repo, validator, compartment, audit, logger });
+  const operations = new OperationRegistry().add(...federationOperations(federation), ...mpiOperations(federation));
+  const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
-    repo, base, limits: config.search, validator, access, compartment, audit,
+    repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks,
   });
   const auth = new AuthService(
     db,
@@ -147,7 +155,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     guard(''),
     fhirRoutes({
       context: (base, req) => context(base, accessFor(req)),
-      capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION)),
+      capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION, operations)),
       bodyLimitBytes: config.bodyLimitBytes,
       publicBaseUrl: config.publicBaseUrl,
     }),
@@ -173,8 +181,10 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     auth,
     audit,
     imaging,
+    federation,
     context,
     listen: async () => {
+      federation.startScheduler();
       const listening = await new Promise<{ server: Server; url: string }>((resolve, reject) => {
         const s = app.listen(config.port, config.host, () => {
           server = s;
@@ -192,6 +202,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     dimsePort: () => dimse?.port,
     async close() {
       await dimse?.close();
+      await federation.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server?.closeAllConnections?.();
       await imaging.ingest.close();

@@ -4,6 +4,7 @@ import { createLogger } from './audit/logger.js';
 import { parseArgs, type ParsedArgs } from './cli/args.js';
 import { auditPrune, auditVerify, clientsCommand, keysRotate, usersCommand } from './cli/admin-commands.js';
 import { importFiles } from './cli/import.js';
+import { sourcesCommand } from './cli/sources-command.js';
 import { openDatabase } from './db/open.js';
 import { loadConfig, type ConfigOverrides } from './config/config.js';
 import { loadDemoIfEmpty } from './demo/load-demo.js';
@@ -20,6 +21,8 @@ Usage:
   suhe keys rotate                  new token-signing key (old tokens stay valid until they expire)
   suhe clients list | add ... | suspend ID | activate ID     OAuth clients (institution systems, apps)
   suhe users add --username U --role R --fhir-user Patient/ID   accounts (password from SUHE_PASSWORD)
+  suhe sources add NAME --url FHIR_BASE [...] | list | remove NAME | sync NAME|--all | status NAME
+                                    federation sources (see docs/FEDERATION.md; secret in SUHE_SOURCE_SECRET)
   (all take [--data-dir DIR | --database URL]; stop a hub on the embedded database first)
 
 Environment: SUHE_PORT, SUHE_HOST, SUHE_DATA_DIR, SUHE_DATABASE_URL, SUHE_LOG_LEVEL, SUHE_PUBLIC_BASE_URL,
@@ -144,6 +147,8 @@ async function main(): Promise<void> {
       return withHub(args, (hub) => clientsCommand(hub, args, say));
     case 'users':
       return withHub(args, (hub) => usersCommand(hub, args, process.env, say));
+    case 'sources':
+      return withHub(args, (hub) => sourcesCommand(hub, args, process.env, say));
     case 'help':
     case '--help':
       say(USAGE);

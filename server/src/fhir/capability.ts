@@ -2,6 +2,7 @@
 // parameters that the code supports, derived from the same registry the search compiler uses.
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { READ_ONLY_TYPES } from './access/enforce.js';
+import type { OperationRegistry } from './module-operations.js';
 import { COLUMN_PARAMS, type SearchParameterRegistry } from './search/parameters.js';
 
 const SUPPORTED_SEARCH_TYPES = new Set(['number', 'date', 'string', 'token', 'reference', 'quantity', 'uri', 'composite']);
@@ -23,7 +24,7 @@ function references(registry: SearchParameterRegistry, type: string): string[] {
   return registry.forType(type).filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`);
 }
 
-export function buildCapabilityStatement(registry: SearchParameterRegistry, base: string, profiles: string[], version: string): CapabilityStatement {
+export function buildCapabilityStatement(registry: SearchParameterRegistry, base: string, profiles: string[], version: string, operations?: OperationRegistry): CapabilityStatement {
   const resource: CapabilityStatementRestResource[] = registry.resourceTypes.map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     ...(type === 'Patient' ? { supportedProfile: profiles } : {}),
@@ -47,6 +48,7 @@ export function buildCapabilityStatement(registry: SearchParameterRegistry, base
       { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
       { name: 'reindex', definition: 'urn:suhe:OperationDefinition/reindex' },
       ...(type === 'Patient' ? [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] : []),
+      ...(operations?.listed(type) ?? []),
     ],
   }));
   return {
@@ -66,6 +68,7 @@ export function buildCapabilityStatement(registry: SearchParameterRegistry, base
         documentation: SEARCH_DOCUMENTATION,
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
+        ...(operations?.listed().length ? { operation: operations.listed() } : {}),
         searchParam: [
           { name: '_type', type: 'token' },
           { name: '_count', type: 'number' },

@@ -23,7 +23,9 @@ export async function everything(ctx: InteractionContext, req: Interaction, pati
   const types = (asked ?? Object.keys(compartment)).filter((t) => canRead(ctx, t));
   if (types.length === 0) throw new Invalid('None of the requested types may be read with this access token', ['_type']);
 
-  const filters: Filter[] = [{ kind: 'compartment', patient, params: Object.fromEntries(types.map((t) => [t, compartment[t]])) }];
+  // A golden record's longitudinal record is its own compartment and those of its linked source Patients.
+  const linked = (await ctx.patientLinks?.members([patient]))?.get(patient) ?? [];
+  const filters: Filter[] = [{ kind: 'compartment', patients: [patient, ...linked], params: Object.fromEntries(types.map((t) => [t, compartment[t]])) }];
   const since = sinceInstant(query.get('_since'));
   if (since !== undefined) filters.push({ kind: 'value', param: ctx.repo.registry.get('Patient', '_lastUpdated')!, values: [`ge${since}`] });
   const request: SearchRequest = {

@@ -16,6 +16,7 @@ import { searchCompartment, searchSystem, searchType } from './search-interactio
 import { everything } from './everything.js';
 import { startReindex } from './reindex.js';
 import type { R4Validator } from './validation.js';
+import type { OperationRegistry, PatientLinks } from './module-operations.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -51,6 +52,10 @@ export interface InteractionContext {
   compartment: PatientCompartment;
   /** Where accesses are recorded; absent only for in-process bulk work that audits itself. */
   audit?: AuditTrail;
+  /** `$operations` of the modules above this layer. */
+  operations?: OperationRegistry;
+  /** The master patient index's golden records and their members. */
+  patientLinks?: PatientLinks;
 }
 
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {
@@ -59,6 +64,7 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
   if (type === undefined && req.method === 'GET') return searchSystem(ctx, req);
   if (type === '_search' && req.path.length === 1 && req.method === 'POST') return searchSystem(ctx, req);
   if (type === '_history' && req.path.length === 1 && req.method === 'GET') return history(ctx, req, {});
+  if (type?.startsWith('$') && req.path.length === 1) return moduleOperation(ctx, req, 'system', undefined, undefined, type);
   if (!type || !ctx.repo.registry.isResourceType(type)) throw new NotFound(`Unknown resource type '${type ?? ''}'`);
   if (READ_ONLY_TYPES.has(type) && req.method !== 'GET' && !(req.method === 'POST' && (id === '_search' || id?.startsWith('$')))) {
     throw new MethodNotAllowed(`${type} resources are written by the hub itself and cannot be changed through the API`);
@@ -188,12 +194,22 @@ async function history(ctx: InteractionContext, req: Interaction, target: { type
   return { status: 200, resource: historyBundle(ctx.base, path, req.query, result, cursor) };
 }
 
+/** A module's `$operation`; NotFound when none is registered under that name, 405 for another method. */
+function moduleOperation(ctx: InteractionContext, req: Interaction, level: 'system' | 'type' | 'instance', type: string | undefined, id: string | undefined, name: string): Promise<InteractionResult> {
+  const op = ctx.operations?.find(level, type, name);
+  if (!op) throw new NotFound(`Operation ${name} is not supported${type ? ` on ${type}${id ? `/${id}` : ''}` : ' at the system level'}`);
+  if (!op.methods.includes(req.method)) throw new MethodNotAllowed(`${name} takes ${op.methods.join(' or ')}, not ${req.method}`);
+  return op.handle(ctx, req, { type, id });
+}
+
 async function instanceOperation(ctx: InteractionContext, req: Interaction, type: string, id: string, name: string): Promise<InteractionResult> {
+  if (ctx.operations?.find('instance', type, name)) return moduleOperation(ctx, req, 'instance', type, id, name);
   if (type === 'Patient' && name === '$everything' && (req.method === 'GET' || req.method === 'POST')) return everything(ctx, req, id);
   throw new NotFound(`Operation ${name} is not supported on ${type}/${id}`);
 }
 
 async function typeOperation(ctx: InteractionContext, req: Interaction, type: string, name: string): Promise<InteractionResult> {
+  if (ctx.operations?.find('type', type, name)) return moduleOperation(ctx, req, 'type', type, undefined, name);
   if (name === '$reindex' && req.method === 'POST') return startReindex(ctx, type);
   if (name === '$validate' && req.method === 'POST') {
     allow(ctx, 'operation', type);

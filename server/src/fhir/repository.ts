@@ -263,6 +263,48 @@ export class FhirRepository {
     });
   }
 
+  /**
+   * update() for many resources at once (federation ingest): one locking read for all of them
+   * instead of one each, then one write statement with the rest of the transaction. `trusted`
+   * skips validation for resources the caller has just validated itself.
+   */
+  async updateMany<T extends Resource>(resources: T[], options: { trusted?: boolean } = {}): Promise<UpdateResult<T>[]> {
+    if (resources.length === 0) return [];
+    const keys = new Set<string>();
+    for (const r of resources) {
+      this.checkType(r.resourceType);
+      if (!r.id || !ID_PATTERN.test(r.id)) throw new Invalid(`Resource id '${r.id ?? ''}' is not a valid FHIR id`, [`${r.resourceType}.id`]);
+      // Two versions of one resource in one statement would collide: the caller keeps the last.
+      if (keys.has(`${r.resourceType}/${r.id}`)) throw new Invalid(`${r.resourceType}/${r.id} appears twice in one write`);
+      keys.add(`${r.resourceType}/${r.id}`);
+    }
+    return this.transaction(async (repo) => {
+      const rows = await (await repo.reader()).query<{ type: string; id: string; version_id: number; deleted: boolean }>(
+        `select r.type, r.id, r.version_id, r.deleted from resource r
+           join unnest($1::text[], $2::text[]) as w(type, id) on r.type = w.type and r.id = w.id
+          order by r.type, r.id for update of r`,
+        [resources.map((r) => r.resourceType), resources.map((r) => r.id!)],
+      );
+      const current = new Map(rows.map((row) => [`${row.type}/${row.id}`, { versionId: Number(row.version_id), deleted: row.deleted }]));
+      const results: UpdateResult<T>[] = [];
+      for (const resource of resources) {
+        const now = current.get(`${resource.resourceType}/${resource.id}`);
+        const stored = this.prepare(resource, (now?.versionId ?? 0) + 1, options.trusted);
+        await repo.write(stored, 'PUT', now !== undefined);
+        results.push({ resource: stored, created: !now || now.deleted });
+      }
+      return results;
+    });
+  }
+
+  /**
+   * The executor for SQL of a module's own tables that must join this repository's transaction
+   * (federation bookkeeping): pending writes are sent first, as before any read.
+   */
+  async sql(): Promise<SqlExecutor> {
+    return this.reader();
+  }
+
   async patch(type: string, id: string, patch: unknown, options: WriteOptions = {}): Promise<Resource> {
     this.checkType(type);
     return this.transaction(async (repo) => {

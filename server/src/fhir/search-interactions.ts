@@ -8,6 +8,7 @@ import type { Interaction, InteractionContext, InteractionResult } from './inter
 import { searchsetBundle } from './search/bundle.js';
 import { valueFilters, type SearchRequest } from './search/model.js';
 import { parseSearchRequest } from './search/parse.js';
+import { expandGoldenPatients } from './module-operations.js';
 
 export async function searchType(ctx: InteractionContext, req: Interaction, type: string): Promise<InteractionResult> {
   allow(ctx, 'search-type', type);
@@ -32,7 +33,8 @@ export async function searchCompartment(ctx: InteractionContext, req: Interactio
   if (!ctx.compartment.includes(type)) throw new Invalid(`${type} resources are not in the Patient compartment`);
   const patients = await checkVisible(ctx, 'search-type', 'Patient', patient, [patient]);
   const request = parseSearchRequest(type, req.query, ctx.repo.registry, ctx.limits, req.lenient);
-  request.filters.push({ kind: 'compartment', patient, params: { [type]: ctx.compartment.params(type) } });
+  const linked = (await ctx.patientLinks?.members([patient]))?.get(patient) ?? [];
+  request.filters.push({ kind: 'compartment', patients: [patient, ...linked], params: { [type]: ctx.compartment.params(type) } });
   return runSearch(ctx, req, request, 'search-type', type, `Patient/${patient}/${type}`, patients);
 }
 
@@ -46,6 +48,7 @@ async function runSearch(
   knownPatients: string[] = [],
 ): Promise<InteractionResult> {
   localReferences(request, ctx.base);
+  await expandGoldenPatients(ctx.patientLinks, request);
   await restrictSearch(ctx, request);
   const result = await ctx.repo.search(request, { canRead: (t) => canRead(ctx, t), maxIncludes: ctx.limits.maxIncludes });
   const patients = new Set(knownPatients);

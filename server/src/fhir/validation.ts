@@ -35,8 +35,12 @@ export class R4Validator implements ResourceValidator {
     return [...this.profiles.keys()];
   }
 
-  validate(resource: Resource): void {
-    const issues = this.check(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  /**
+   * `skipExtraRules`: for records received from a federation source, which are stored even when
+   * their resident ID number fails ID-01 — the master patient index flags them instead.
+   */
+  validate(resource: Resource, options: { skipExtraRules?: boolean } = {}): void {
+    const issues = this.check(resource, options).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length) {
       const summary = issues.map((i) => `${i.expression?.[0] ?? resource.resourceType}: ${i.diagnostics ?? i.details?.text}`).join('; ');
       throw new Invalid(`Invalid ${resource.resourceType}: ${summary}`, issues[0].expression, issues);
@@ -44,7 +48,7 @@ export class R4Validator implements ResourceValidator {
   }
 
   /** All issues, errors and warnings, as $validate reports them. */
-  check(resource: Resource): OperationOutcomeIssue[] {
+  check(resource: Resource, options: { skipExtraRules?: boolean } = {}): OperationOutcomeIssue[] {
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'The body is not a FHIR resource (expected a JSON object)' }];
     }
@@ -53,7 +57,7 @@ export class R4Validator implements ResourceValidator {
       const profile = this.profiles.get(url.split('|')[0]);
       if (!profile) continue; // profiles we do not hold are not enforced (as the spec allows)
       issues.push(...runValidation(() => validateResource(resource, { profile })));
-      issues.push(...(EXTRA_RULES[profile.url!]?.(resource) ?? []));
+      if (!options.skipExtraRules) issues.push(...(EXTRA_RULES[profile.url!]?.(resource) ?? []));
     }
     return issues.map(withDiagnostics);
   }

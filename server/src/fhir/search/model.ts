@@ -44,7 +44,8 @@ export interface HasFilter {
 /** Compartment search (`Patient/123/Observation`): the resource is in that patient's compartment. */
 export interface CompartmentFilter {
   kind: 'compartment';
-  patient: string;
+  /** One patient, or a golden record with its linked source Patients. */
+  patients: readonly string[];
   /** The compartment's search parameters for the searched type(s). */
   params: Readonly<Record<string, readonly string[]>>;
 }

@@ -123,12 +123,12 @@ function compositeCondition(filter: ValueFilter, value: string, params: SqlParam
  * plan starts from the patient's few reference rows, not from every resource of the types.
  */
 function compartmentLink(filter: CompartmentFilter, params: SqlParams): string {
-  const patient = params.add(filter.patient);
+  const patients = params.add(filter.patients);
   const { types, codes } = pairs(filter.params);
-  const self = 'Patient' in filter.params ? `select 'Patient'::text, ${patient}::text union all ` : '';
+  const self = 'Patient' in filter.params ? `select 'Patient'::text, p from unnest(${patients}::text[]) p union all ` : '';
   return `(r.type, r.id) in (${self}select i.res_type, i.res_id from idx_reference i
     join unnest(${params.add(types)}::text[], ${params.add(codes)}::text[]) as c(type, param) on c.type = i.res_type and c.param = i.param
-    where i.target_type = 'Patient' and i.target_id = ${patient})`;
+    where i.target_type = 'Patient' and i.target_id = any(${patients}::text[]))`;
 }
 
 /**
