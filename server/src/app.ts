@@ -46,6 +46,8 @@ import { Federation } from './federation/federation.js';
 import { federationOperations } from './federation/operations.js';
 import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
+import { BulkExports } from './fhir/bulk/export-jobs.js';
+import { bulkJobRoutes, exportOperation } from './fhir/bulk/export-api.js';
 
 export const VERSION = '0.1.0';
 
@@ -99,7 +101,9 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const storeAuditEvents = (events: AuditEvent[]) => repo.transaction(async (tx) => void (await Promise.all(events.map((e) => tx.create(e, undefined, { trusted: true })))));
   const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });
   const federation = new Federation({ db, repo, validator, compartment, audit, logger });
-  const operations = new OperationRegistry().add(...federationOperations(federation), ...mpiOperations(federation));
+  const exportRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-export-')) : join(config.dataDir, 'bulk-export');
+  const exports = new BulkExports(db, exportRoot, compartment, logger, audit);
+  const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation));
   const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
     repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks,
@@ -153,6 +157,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   app.use(
     '/fhir',
     guard(''),
+    bulkJobRoutes(exports, (req) => callerOf(req)?.claims.client_id, config.publicBaseUrl),
     fhirRoutes({
       context: (base, req) => context(base, accessFor(req)),
       capabilityStatement: (base) => (capability ??= buildCapabilityStatement(registry, base, validator.knownProfiles(), VERSION, operations)),
@@ -203,6 +208,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     async close() {
       await dimse?.close();
       await federation.close();
+      await exports.close();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server?.closeAllConnections?.();
       await imaging.ingest.close();
@@ -211,6 +217,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       await sealPending(db).catch(() => 0);
       await db.close();
       if (config.dataDir === 'memory://') await rm(blobRoot, { recursive: true, force: true });
+      if (config.dataDir === 'memory://') await rm(exportRoot, { recursive: true, force: true });
     },
   };
 }

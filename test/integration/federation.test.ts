@@ -42,6 +42,8 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
       expect((await source.fetch(`${source.base}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(residentsBundle(name)) })).status).toBe(200);
       const added = await t.hub.federation.sources.add({
         name, baseUrl: source.base, organizationName: `${name} (test)`, auth: 'client-credentials', clientId: source.admin.clientId, secret: source.admin.secret, scope: 'system/*.rs', pageSize: 50, ratePerSecond: 500,
+        // The private clinic is paged through searches; the others offer Bulk Data $export and are pulled that way.
+        bulk: name !== 'private',
       });
       endpoint[name] = added.endpointId;
     }
@@ -58,6 +60,10 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
       expect(result.types.every((r) => !r.error)).toBe(true);
       expect(result.types.reduce((n, r) => n + r.quarantined, 0)).toBe(0);
     }
+    const exports = async (name: SourceName) => Number((await sources[name].hub.db.query<{ n: number }>('select count(*)::int as n from bulk_export_job'))[0].n);
+    expect(await exports('hospital')).toBe(1);
+    expect(await exports('clinic')).toBe(1);
+    expect(await exports('private')).toBe(0);
     const [{ n }] = await t.hub.db.query<{ n: number }>('select count(*)::int as n from fed_map where arrived');
     const expected = synthea.reduce((n, s) => n + (s.bundle.entry?.length ?? 0), 0) + SOURCES.length * RESIDENTS.length * 3;
     // Synthea bundles hold types the default list does not pull (none in the smallest six) — all arrive.

@@ -5,7 +5,7 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-const SWITCHES = new Set(['demo', 'help', 'quiet', 'all']);
+const SWITCHES = new Set(['demo', 'help', 'quiet', 'all', 'no-bulk']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command = 'help', ...rest] = argv;

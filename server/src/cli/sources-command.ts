@@ -11,7 +11,8 @@ const USAGE = `usage:
   suhe sources add NAME --url FHIR_BASE [--organization Organization/ID | --organization-name NAME]
                    [--types Patient,Observation,...] [--auth none|client-credentials|bearer] [--client-id ID]
                    [--scope 'system/*.rs'] [--schedule MINUTES] [--concurrency N] [--rate PER_SECOND]
-                   [--page-size N] [--push-client CLIENT_ID]      (secret or token in SUHE_SOURCE_SECRET)
+                   [--page-size N] [--push-client CLIENT_ID] [--no-bulk]  (secret or token in SUHE_SOURCE_SECRET;
+                   --no-bulk: page through searches even where the source offers $export)
   suhe sources list
   suhe sources remove NAME
   suhe sources sync NAME | --all
@@ -48,6 +49,7 @@ export async function sourcesCommand(hub: Hub, args: ParsedArgs, env: NodeJS.Pro
         ratePerSecond: number('rate'),
         pageSize: number('page-size'),
         pushClient: flag('push-client'),
+        bulk: !args.flags.has('no-bulk'),
       });
       say(`Added source ${source.name}: Endpoint/${source.endpointId} for ${source.organization}, ${source.baseUrl} (${source.types.length} types, auth ${source.auth}${source.scheduleMinutes ? `, every ${source.scheduleMinutes} min` : ', on demand'}).`);
       return 0;

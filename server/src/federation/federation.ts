@@ -54,9 +54,9 @@ export class Federation {
 
   /** Every active source; one failing does not stop the others. */
   async syncAll(options: PullOptions = {}): Promise<PullResult[]> {
-    const { sources } = await this.sources.list();
-    const results = await Promise.allSettled(sources.filter((s) => s.status === 'active').map((s) => this.sync(s.endpointId, options)));
-    return results.map((r, i) => (r.status === 'fulfilled' ? r.value : { source: sources[i].name, status: 'failed' as const, types: [], seconds: 0, error: (r.reason as Error).message }));
+    const active = (await this.sources.list()).sources.filter((s) => s.status === 'active');
+    const results = await Promise.allSettled(active.map((s) => this.sync(s.endpointId, options)));
+    return results.map((r, i) => (r.status === 'fulfilled' ? r.value : { source: active[i].name, status: 'failed' as const, types: [], seconds: 0, error: (r.reason as Error).message }));
   }
 
   /** Starts pulling each source with a schedule every `scheduleMinutes`. */

@@ -27,6 +27,8 @@ export interface IncomingEntry {
   deleted?: boolean;
   /** The entry's fullUrl in a pushed Bundle (`urn:uuid:...`), which other entries may reference. */
   fullUrl?: string;
+  /** Why the record could not even be read (a broken NDJSON line): quarantined with this reason. */
+  problem?: string;
 }
 
 export type EntryOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'quarantined';
@@ -200,6 +202,7 @@ export class FederationIngest {
 
   /** Why an entry cannot even be looked at, or undefined. */
   private shapeProblem(entry: IncomingEntry): string | undefined {
+    if (entry.problem) return entry.problem;
     if (!this.deps.repo.registry.isResourceType(entry.type)) return `'${entry.type}' is not a FHIR R4 resource type`;
     if (REFUSED_TYPES.has(entry.type)) return `${entry.type} resources are not taken from sources`;
     if (!/^[A-Za-z0-9\-.:]{1,200}$/.test(entry.sourceId)) return `the source id '${entry.sourceId.slice(0, 80)}' is not usable`;

@@ -1,15 +1,19 @@
-// Pull sync of one source: for each resource type, the pages of
+// Pull sync of one source. A source that advertises Bulk Data `$export` is pulled that way
+// (bulk-pull.ts); otherwise, for each resource type, the pages of
 // `Type?_lastUpdated=ge<checkpoint>&_sort=_lastUpdated`, each page ingested in one transaction
 // with the new checkpoint (the last lastUpdated on it), so a crash resumes at the last committed
 // page and re-reads at most that page (unchanged records are recognised by content and not
 // stored again). Then the deletes since the last pass, from `Type/_history`. Types run
 // `concurrency` at a time; a failing type is reported and the others go on.
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { SqlExecutor } from '../db/database.js';
 import type { Actor } from '../fhir/access/access-control.js';
-import type { FederationIngest, IngestSummary, IncomingEntry } from './ingest.js';
+import { bulkPull, advertisesExport } from './bulk-pull.js';
+import type { FederationIngest } from './ingest.js';
 import { SourceClient, SourceRequestError, type RetryPolicy } from './source-client.js';
 import { sourceUri, type Source } from './source.js';
+import { addSummary, deletesCheckpointNow, emptyResult, matches, pages, pullDeletes, rate, readCheckpoint, saveCheckpoint, type TypeResult } from './sync-steps.js';
+
+export type { TypeResult };
 
 export interface PullOptions {
   retry?: RetryPolicy;
@@ -19,17 +23,6 @@ export interface PullOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface TypeResult {
-  type: string;
-  fetched: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  quarantined: number;
-  error?: string;
-}
-
 export interface PullResult {
   source: string;
   status: 'ok' | 'partial' | 'failed';
@@ -37,10 +30,6 @@ export interface PullResult {
   seconds: number;
   error?: string;
 }
-
-const DEFAULT_MAX_PAGES = 100_000;
-// History is read from a little before the previous pass began: clocks of two servers differ.
-const DELETE_OVERLAP_MS = 60_000;
 
 export async function pullSource(source: Source, secret: string | undefined, ingest: FederationIngest, db: SqlExecutor, options: PullOptions = {}): Promise<PullResult> {
   const started = Date.now();
@@ -52,8 +41,10 @@ export async function pullSource(source: Source, secret: string | undefined, ing
   let fatal: string | undefined;
   try {
     // Fails fast (and for every type at once) when the source is down or refuses us.
-    await client.capabilities();
-    const queue = [...source.types];
+    const capabilities = await client.capabilities();
+    const bulk = source.bulk && advertisesExport(capabilities) ? await bulkPull(source, client, ingest, db, actor, options, say) : undefined;
+    results.push(...(bulk ?? []));
+    const queue = bulk ? [] : [...source.types];
     const worker = async () => {
       for (let type = queue.shift(); type; type = queue.shift()) results.push(await pullType(source, type, client, ingest, db, actor, options, say));
     };
@@ -76,110 +67,26 @@ export async function pullSource(source: Source, secret: string | undefined, ing
 }
 
 async function pullType(source: Source, type: string, client: SourceClient, ingest: FederationIngest, db: SqlExecutor, actor: Actor, options: PullOptions, say: (line: string) => void): Promise<TypeResult> {
-  const result: TypeResult = { type, fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
-  const add = (s: IngestSummary) => {
-    result.created += s.created;
-    result.updated += s.updated;
-    result.unchanged += s.unchanged;
-    result.deleted += s.deleted;
-    result.quarantined += s.quarantined;
-  };
+  const result = emptyResult(type);
   const started = Date.now();
   try {
-    const [cp] = await db.query<{ last_updated: string | null; deletes_since: string | null }>(
-      'select last_updated, deletes_since from fed_checkpoint where endpoint_id = $1 and resource_type = $2',
-      [source.endpointId, type],
-    );
+    const cp = await readCheckpoint(db, source, type);
     const params = new URLSearchParams({ _sort: '_lastUpdated', _count: String(source.pageSize) });
-    if (cp?.last_updated) params.set('_lastUpdated', `ge${cp.last_updated}`);
-    let lastUpdated = cp?.last_updated ?? undefined;
-    const passStarted = new Date(Date.now() - DELETE_OVERLAP_MS).toISOString();
+    if (cp?.lastUpdated) params.set('_lastUpdated', `ge${cp.lastUpdated}`);
+    let lastUpdated = cp?.lastUpdated;
+    const passStarted = deletesCheckpointNow();
     for await (const page of pages(client, `${type}?${params}`, options.maxPages)) {
       const entries = matches(page, type);
       result.fetched += entries.length;
       for (const e of entries) if (e.resource?.meta?.lastUpdated && (!lastUpdated || e.resource.meta.lastUpdated > lastUpdated)) lastUpdated = e.resource.meta.lastUpdated;
       const checkpoint = lastUpdated;
-      add(await ingest.ingest(source, entries, actor, (sql) => saveCheckpoint(sql, source, type, { lastUpdated: checkpoint })));
+      addSummary(result, await ingest.ingest(source, entries, actor, (sql) => saveCheckpoint(sql, source, type, { lastUpdated: checkpoint })));
       say(`[${source.name}] ${type}: ${result.fetched} fetched, ${result.created + result.updated} stored, ${result.unchanged} unchanged, ${result.quarantined} quarantined (${rate(result.fetched, started)}/s)`);
     }
-    // Deletes: only after a first full pass (before it, nothing here can be deleted).
-    if (cp) {
-      const since = cp.deletes_since ?? cp.last_updated;
-      const history = new URLSearchParams({ _count: String(source.pageSize) });
-      if (since) history.set('_since', since);
-      const latest = new Map<string, BundleEntry>();
-      for await (const page of pages(client, `${type}/_history?${history}`, options.maxPages)) {
-        for (const e of page.entry ?? []) {
-          const id = historyId(e);
-          if (id && !latest.has(id)) latest.set(id, e); // newest first: the first word on an id is its last
-        }
-      }
-      const gone = deletions([...latest.values()], type);
-      if (gone.length) add(await ingest.ingest(source, gone, actor, (sql) => saveCheckpoint(sql, source, type, { deletesSince: passStarted })));
-      else await saveCheckpoint(db, source, type, { deletesSince: passStarted });
-    } else {
-      await saveCheckpoint(db, source, type, { deletesSince: passStarted });
-    }
+    await pullDeletes(source, type, cp, passStarted, client, ingest, db, actor, result, options.maxPages);
   } catch (err) {
     if (!(err instanceof SourceRequestError)) throw err;
     result.error = err.message;
   }
   return result;
-}
-
-/** The pages of a search, following `next` links; a link seen before means the source loops. */
-async function* pages(client: SourceClient, first: string, maxPages = DEFAULT_MAX_PAGES): AsyncGenerator<Bundle> {
-  const seen = new Set<string>();
-  let url: string | undefined = first;
-  for (let n = 0; url; n++) {
-    if (n >= maxPages) throw new SourceRequestError(`stopped after ${maxPages} pages of ${first}: the source keeps paging`);
-    const page = (await client.get(url)) as Bundle;
-    if (page.resourceType !== 'Bundle') throw new SourceRequestError(`GET ${url} answered a ${String(page.resourceType)}, not a Bundle`);
-    yield page;
-    const next = page.link?.find((l) => l.relation === 'next')?.url;
-    if (next && seen.has(next)) throw new SourceRequestError(`the source's paging links loop (${next} came twice); stopped`);
-    if (next) seen.add(next);
-    url = next;
-  }
-}
-
-function matches(page: Bundle, type: string): IncomingEntry[] {
-  return (page.entry ?? [])
-    .filter((e: BundleEntry) => e.resource && (e.search?.mode ?? 'match') === 'match')
-    .map((e) => {
-      const resource = e.resource as Resource;
-      return { type: resource.resourceType ?? type, sourceId: resource.id ?? '', resource };
-    });
-}
-
-/** `Type/id` of a history entry: from its resource, else its request URL (a delete has no resource). */
-function historyId(entry: BundleEntry): string | undefined {
-  if (entry.resource?.id) return `${entry.resource.resourceType}/${entry.resource.id}`;
-  const [t, id] = (entry.request?.url ?? '').split('?')[0].split('/');
-  return t && id ? `${t}/${id}` : undefined;
-}
-
-/** The entries whose latest version is a delete. */
-function deletions(latest: BundleEntry[], type: string): IncomingEntry[] {
-  return latest
-    .filter((e) => e.request?.method === 'DELETE' && !e.resource)
-    .map((e) => {
-      const [t, id] = historyId(e)!.split('/');
-      return { type: t, sourceId: id, deleted: true };
-    })
-    .filter((e) => e.type === type);
-}
-
-async function saveCheckpoint(sql: SqlExecutor, source: Source, type: string, value: { lastUpdated?: string; deletesSince?: string }): Promise<void> {
-  await sql.query(
-    `insert into fed_checkpoint (endpoint_id, resource_type, last_updated, deletes_since) values ($1, $2, $3, $4)
-     on conflict (endpoint_id, resource_type) do update set
-       last_updated = coalesce(excluded.last_updated, fed_checkpoint.last_updated),
-       deletes_since = coalesce(excluded.deletes_since, fed_checkpoint.deletes_since), updated_at = now()`,
-    [source.endpointId, type, value.lastUpdated ?? null, value.deletesSince ?? null],
-  );
-}
-
-function rate(n: number, since: number): number {
-  return Math.round(n / Math.max(0.001, (Date.now() - since) / 1000));
 }

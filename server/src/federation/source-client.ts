@@ -36,6 +36,8 @@ export class SourceClient {
   private readonly client: InstanceType<typeof Client>;
   private nextSlot = 0;
   private token?: { value: string; expiresAt: number };
+  private bearer?: string;
+  private tokenUrl?: string;
 
   constructor(
     private readonly source: Source,
@@ -46,17 +48,52 @@ export class SourceClient {
     this.client = new Client({ baseUrl: source.baseUrl, customHeaders: { accept: 'application/fhir+json' } });
   }
 
+  get baseUrl(): string {
+    return this.source.baseUrl;
+  }
+
   async capabilities(): Promise<CapabilityStatement> {
     return (await this.get('metadata')) as unknown as CapabilityStatement;
   }
 
   /** GET a path below the base, or an absolute URL (paging links), as a FHIR resource. */
   async get(url: string): Promise<Bundle | Record<string, unknown>> {
+    return this.attempting(url, async () => (await this.client.request(url, { options: { signal: AbortSignal.timeout(this.retry.timeoutMs) } })) as unknown as Bundle);
+  }
+
+  /**
+   * A GET answered as it is — bulk data's 202 while a job runs, its NDJSON files — with the same
+   * limits, auth and retries as get(). `timeoutMs` bounds the whole answer (larger for files).
+   */
+  async raw(url: string, headers: Record<string, string> = {}, timeoutMs = this.retry.timeoutMs): Promise<Response> {
+    const absolute = /^https?:\/\//.test(url) ? url : `${this.source.baseUrl}/${url.replace(/^\/+/, '')}`;
+    return this.attempting(url, async () => {
+      const res = await fetch(absolute, { headers: { accept: 'application/fhir+json', ...headers, ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}) }, signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status >= 400) {
+        const text = await res.text();
+        let data: unknown = text;
+        try {
+          data = JSON.parse(text);
+        } catch {
+          // not JSON: kept as text
+        }
+        throw Object.assign(new Error(`HTTP ${res.status}`), { response: { status: res.status, data }, config: { headers: res.headers } });
+      }
+      return res;
+    });
+  }
+
+  /** DELETE without retries (telling a source it may drop an export's files): best effort. */
+  async release(url: string): Promise<void> {
+    await fetch(url, { method: 'DELETE', headers: this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}, signal: AbortSignal.timeout(this.retry.timeoutMs) }).catch(() => undefined);
+  }
+
+  private async attempting<T>(url: string, request: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await this.takeSlot();
       try {
         await this.authorise();
-        return (await this.client.request(url, { options: { signal: AbortSignal.timeout(this.retry.timeoutMs) } })) as unknown as Bundle;
+        return await request();
       } catch (err) {
         const failure = this.classify(err as KitError, url);
         if (failure.status === 401 && this.token) this.token = undefined; // expired or revoked: fetch a new one
@@ -98,7 +135,7 @@ export class SourceClient {
   private async authorise(): Promise<void> {
     if (this.source.auth === 'none') return;
     if (this.source.auth === 'bearer') {
-      this.client.bearerToken = this.secret ?? '';
+      this.client.bearerToken = this.bearer = this.secret ?? '';
       return;
     }
     if (this.token && this.token.expiresAt > Date.now() + 30_000) return;
@@ -119,10 +156,8 @@ export class SourceClient {
       throw new SourceRequestError(`${this.source.name}: the source refused a token for client '${this.source.clientId}' (HTTP ${res.status}${body.error ? `: ${body.error_description ?? body.error}` : ''}); check the client id and secret`, res.status, res.status >= 500);
     }
     this.token = { value: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 300) * 1000 };
-    this.client.bearerToken = body.access_token;
+    this.client.bearerToken = this.bearer = body.access_token;
   }
-
-  private tokenUrl?: string;
 
   /** From the source's SMART configuration, else `<origin>/oauth2/token`. */
   private async tokenEndpoint(): Promise<string> {

@@ -24,6 +24,8 @@ export interface SourceInput {
   ratePerSecond?: number;
   pageSize?: number;
   pushClient?: string;
+  /** Pull by Bulk Data $export when the source offers it (default true). */
+  bulk?: boolean;
 }
 
 export interface SourceStatus {
@@ -72,6 +74,7 @@ export class SourceRegistry {
           ratePerSecond: input.ratePerSecond ?? SOURCE_DEFAULTS.ratePerSecond,
           pageSize: input.pageSize ?? SOURCE_DEFAULTS.pageSize,
           pushClient: input.pushClient,
+          bulk: input.bulk ?? SOURCE_DEFAULTS.bulk,
         }),
       );
       if (input.secret) {

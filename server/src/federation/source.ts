@@ -40,9 +40,11 @@ export interface Source {
   pageSize: number;
   /** The OAuth client id of the institution system that pushes this source's data ($ingest). */
   pushClient?: string;
+  /** Pull by Bulk Data `$export` when the source advertises it (else page through searches). */
+  bulk: boolean;
 }
 
-export const SOURCE_DEFAULTS = { scheduleMinutes: 0, concurrency: 2, ratePerSecond: 20, pageSize: 100, auth: 'none' as SourceAuth };
+export const SOURCE_DEFAULTS = { scheduleMinutes: 0, concurrency: 2, ratePerSecond: 20, pageSize: 100, auth: 'none' as SourceAuth, bulk: true };
 
 /** `meta.source` of everything stored from this source. */
 export function sourceUri(source: Pick<Source, 'endpointId'>): string {
@@ -64,6 +66,7 @@ export function sourceEndpoint(source: Omit<Source, 'endpointId'> & { endpointId
     { url: 'ratePerSecond', valueDecimal: source.ratePerSecond },
     { url: 'pageSize', valueInteger: source.pageSize },
     ...(source.pushClient ? [{ url: 'pushClient', valueString: source.pushClient }] : []),
+    { url: 'bulkExport', valueBoolean: source.bulk },
   ];
   return {
     resourceType: 'Endpoint',
@@ -111,6 +114,7 @@ export function sourceFromEndpoint(endpoint: Endpoint): Source {
     ratePerSecond: Math.max(0.1, number('ratePerSecond', SOURCE_DEFAULTS.ratePerSecond)),
     pageSize: Math.max(1, Math.min(1000, number('pageSize', SOURCE_DEFAULTS.pageSize))),
     pushClient: one('pushClient')?.valueString,
+    bulk: one('bulkExport')?.valueBoolean ?? SOURCE_DEFAULTS.bulk,
   };
 }
 

@@ -40,6 +40,8 @@ export interface InteractionResult {
   location?: string;
   /** The resource as stored JSON text, instead of `resource`, when the request acceptsJson. */
   stored?: StoredJson;
+  /** Extra response headers (e.g. Content-Location of an asynchronous request). */
+  headers?: Record<string, string>;
 }
 
 export interface InteractionContext {

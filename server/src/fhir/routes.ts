@@ -62,6 +62,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       lenient: /handling=lenient/.test(req.get('prefer') ?? ''),
       acceptsJson: !wantsPretty(req),
     });
+    for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
     if (result.stored) {
       res.setHeader('ETag', `W/"${result.stored.versionId}"`);
       res.setHeader('Last-Modified', new Date(result.stored.lastUpdated).toUTCString());

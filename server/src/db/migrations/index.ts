@@ -5,6 +5,7 @@ import { migration004 } from './004-probe-indexes.js';
 import { migration005 } from './005-index-only-search.js';
 import { migration006 } from './006-dicom-index.js';
 import { migration007 } from './007-federation.js';
+import { migration008 } from './008-bulk-export.js';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008];
