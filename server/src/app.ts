@@ -123,7 +123,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const accessFor = (req: express.Request): AccessControl => {
     const caller = callerOf(req);
     if (!caller) throw new Unauthorized('An access token is required');
-    return new CallerAccess(caller, { repo, compartment, identityOf: async (id) => (await auth.users.get(id))?.identity });
+    return new CallerAccess(caller, { repo, compartment, identityOf: async (id) => (await auth.users.get(id))?.identity, samePerson: (ids) => federation.samePerson(ids) });
   };
 
   let capability: unknown;

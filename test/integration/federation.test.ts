@@ -8,6 +8,7 @@ import type { Bundle, Encounter, Observation, Parameters, Patient, Provenance, T
 import { residentsBundle, RESIDENTS, smallSyntheaBundles, MRN_SYSTEM, type SourceName } from '../helpers/federation.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { availableBackends } from '../helpers/parts.js';
+import { createAccount, newPassword, registerPublicApp, signIn } from '../helpers/people.js';
 import { useTestHub } from '../helpers/use-hub.js';
 import { RESIDENT_ID_SYSTEMS } from '../../server/src/fhir/identity/resident-id.js';
 
@@ -235,5 +236,56 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
     expect(Number(n)).toBeGreaterThan(0);
     const open = await get<Bundle>('Task?code=https://suhe.example.cn/fhir/CodeSystem/federation|mpi-review&status=requested');
     for (const e of open.entry ?? []) expect((e.resource as Task).focus?.reference).toMatch(/^Patient\//);
+  });
+
+  it('an uncertain pair goes to the review queue; a steward links it, and a merge of two golden records is undone', async () => {
+    const post = (path: string, body: unknown) => t.fetch(`${t.base}/${path}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+    const params = (...parameter: unknown[]) => ({ resourceType: 'Parameters', parameter });
+    const goldenOf = async (id: string) => (await get<Patient>(`Patient/${id}`)).link?.find((l) => l.type === 'refer')?.other.reference?.slice('Patient/'.length);
+    // Resident a's name and sex, a birth date one day off, nothing else: possible, not probable.
+    const maybe = { resourceType: 'Patient', id: 'maybe-a', name: [{ family: '张', given: ['伟'] }], birthDate: '1958-03-13', gender: 'male' };
+    const ingested = await json<Bundle>(await post('$ingest', { resourceType: 'Bundle', type: 'batch', entry: [{ resource: maybe, request: { method: 'PUT', url: 'Patient/maybe-a' } }] }));
+    const maybeId = ingested.entry![0].response!.location!.split('/')[1];
+    const goldenA = (await goldenOf((await hubIdOf('hospital', 'Patient', 'hospital-a'))!))!;
+    expect(await goldenOf(maybeId)).not.toBe(goldenA);
+    const queue = await get<Bundle>(`Task?code=https://suhe.example.cn/fhir/CodeSystem/federation|mpi-review&status=requested&focus=Patient/${maybeId}`);
+    expect(queue.entry).toHaveLength(1);
+    const task = queue.entry![0].resource as Task;
+    expect(task.for?.reference).toBe(`Patient/${goldenA}`);
+    expect(task.description).toMatch(/birth date differs by one day/);
+
+    const link = await post('Patient/$mpi-link', params({ name: 'patient', valueReference: { reference: `Patient/${maybeId}` } }, { name: 'golden', valueReference: { reference: `Patient/${goldenA}` } }, { name: 'reason', valueString: 'same person, birth date mistyped' }));
+    expect(link.status).toBe(200);
+    expect(await goldenOf(maybeId)).toBe(goldenA);
+    expect((await get<Patient>(`Patient/${goldenA}`)).link?.map((l) => l.other.reference)).toContain(`Patient/${maybeId}`);
+    expect((await get<Task>(`Task/${task.id}`)).status).toBe('completed');
+
+    const goldenB = (await goldenOf((await hubIdOf('hospital', 'Patient', 'hospital-b'))!))!;
+    const goldenC = (await goldenOf((await hubIdOf('hospital', 'Patient', 'hospital-c'))!))!;
+    const merge = await post('Patient/$mpi-merge', params({ name: 'source', valueReference: { reference: `Patient/${goldenB}` } }, { name: 'target', valueReference: { reference: `Patient/${goldenC}` } }));
+    expect(merge.status).toBe(200);
+    const retired = await get<Patient>(`Patient/${goldenB}`);
+    expect(retired.active).toBe(false);
+    expect(retired.link).toEqual([{ other: { reference: `Patient/${goldenC}` }, type: 'replaced-by' }]);
+    expect(await goldenOf((await hubIdOf('clinic', 'Patient', 'clinic-b'))!)).toBe(goldenC);
+    const action = (await json<Parameters>(merge)).parameter!.find((p) => p.name === 'action')!.valueString!;
+    expect((await post('Patient/$mpi-undo', params({ name: 'action', valueString: action }))).status).toBe(200);
+    for (const s of SOURCES) expect(await goldenOf((await hubIdOf(s, 'Patient', `${s}-b`))!)).toBe(goldenB);
+    expect((await get<Patient>(`Patient/${goldenB}`)).active).toBe(true);
+    expect((await post('Patient/$mpi-merge', params({ name: 'source', valueReference: { reference: `Patient/${goldenB}` } }))).status).toBe(400);
+  });
+
+  it("a resident signed in as one institution's record sees their records from every source, and nobody else's", async () => {
+    await registerPublicApp(t, 'resident-app', 'openid fhirUser launch/patient patient/*.rs');
+    const password = newPassword();
+    const own = (await hubIdOf('hospital', 'Patient', 'hospital-a'))!;
+    await createAccount(t, { username: 'zhangwei', password, role: 'resident', fhirUser: `Patient/${own}`, identity: { system: RESIDENT_ID_SYSTEMS[0], value: RESIDENTS[0].residentId } });
+    const token = (await signIn(t, { clientId: 'resident-app', username: 'zhangwei', password, scope: 'openid fhirUser launch/patient patient/*.rs' })).access_token;
+    const as = (path: string) => fetch(`${t.base}/${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await as(`Observation/${await hubIdOf('clinic', 'Observation', 'clinic-a-bp')}`)).status).toBe(200);
+    expect((await as(`Observation/${await hubIdOf('private', 'Observation', 'private-a-bp')}`)).status).toBe(200);
+    expect((await as(`Observation/${await hubIdOf('clinic', 'Observation', 'clinic-b-bp')}`)).status).toBe(404);
+    const search = (await (await as('Observation?code=http://loinc.org|8480-6')).json()) as Bundle;
+    expect(search.entry?.map((e) => (e.resource as Observation).meta?.source).sort()).toEqual(SOURCES.map((s) => `Endpoint/${endpoint[s]}`).sort());
   });
 });

@@ -44,6 +44,12 @@ export interface PolicyDeps {
   compartment: PatientCompartment;
   /** The verified identity document an account is bound to (residents). */
   identityOf: (userId: string) => Promise<{ system: string; value: string } | undefined>;
+  /**
+   * The master patient index: these Patients with every other record of the same people
+   * (golden record and the records of other sources). Whoever may see a person's record at one
+   * institution may see the person's longitudinal record.
+   */
+  samePerson?: (patientIds: readonly string[]) => Promise<string[]>;
 }
 
 export class CallerAccess implements AccessControl {
@@ -112,6 +118,10 @@ export class CallerAccess implements AccessControl {
     return CLINICIANS.has(role) && fhirUser ? [...new Set([...(await this.clinicianActors(fhirUser)), ...own])] : own;
   }
 
+  private async samePerson(ids: string[]): Promise<string[]> {
+    return this.deps.samePerson && ids.length ? this.deps.samePerson(ids) : ids;
+  }
+
   /** Which scope contexts count for this caller. */
   private contexts(): ScopeContext[] {
     const { role, patient } = this.caller.claims;
@@ -126,21 +136,23 @@ export class CallerAccess implements AccessControl {
     if (UNRESTRICTED.has(role) && !patient) {
       // PI-02: an institution or app sees all, except patients whose Consent denies its Organization.
       const { deny } = await consentDecisions(this.deps.repo, organization ? [organization] : [], PURPOSE.treatment);
-      return deny.size ? { allExcept: [...deny] } : 'all';
+      return deny.size ? { allExcept: await this.samePerson([...deny]) } : 'all';
     }
     if (role === 'resident' || patient) {
       const own = patient ?? (fhirUser?.startsWith('Patient/') ? fhirUser.slice('Patient/'.length) : undefined);
       // PI-03: and the children under 14 they are parent or guardian of.
       const identity = role === 'resident' ? await this.deps.identityOf(this.caller.claims.sub) : undefined;
       const wards = identity ? await wardsOf(this.deps.repo, identity) : [];
-      return [...new Set([...(own ? [own] : []), ...wards])];
+      return this.samePerson([...new Set([...(own ? [own] : []), ...wards])]);
     }
     if (CLINICIANS.has(role) && fhirUser) {
       if (this.caller.purpose?.code === PURPOSE.breakTheGlass) return 'all'; // emergency: audited with its reason
       const actors = await this.clinicianActors(fhirUser);
       const related = await this.deps.repo.patientsLinkedTo(actors, CARE_LINKS, PATIENT_PARAMS);
       const { permit, deny } = await consentDecisions(this.deps.repo, actors, PURPOSE.treatment);
-      return [...new Set([...related, ...permit])].filter((p) => !deny.has(p));
+      // A Consent that denies names one record; the person's other records are denied with it.
+      const denied = new Set(await this.samePerson([...deny]));
+      return (await this.samePerson([...new Set([...related, ...permit])])).filter((p) => !denied.has(p));
     }
     return [];
   }

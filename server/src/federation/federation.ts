@@ -93,4 +93,9 @@ export class Federation {
   patientLinks(): PatientLinks {
     return { members: (ids) => this.mpi.members(this.deps.db, ids) };
   }
+
+  /** Every Patient record of the same people as these (for access: a resident's records from every source are theirs). */
+  samePerson(patientIds: readonly string[]): Promise<string[]> {
+    return this.mpi.samePerson(this.deps.db, patientIds);
+  }
 }

@@ -127,6 +127,18 @@ export class MasterPatientIndex implements PatientLinking {
     return row?.golden_id ?? undefined;
   }
 
+  /** These Patients and every record of the same people: their golden records and all members. */
+  async samePerson(sql: SqlExecutor, patientIds: readonly string[]): Promise<string[]> {
+    if (!patientIds.length) return [];
+    const rows = await sql.query<{ id: string }>(
+      `with person as (select golden_id as g from mpi_record where patient_id = any($1::text[]) and golden_id is not null
+                       union select unnest($1::text[]))
+       select p.g as id from person p union select m.patient_id from mpi_record m where m.golden_id in (select g from person)`,
+      [patientIds],
+    );
+    return [...new Set([...patientIds, ...rows.map((r) => r.id)])];
+  }
+
   /** For each golden id given: its members. Ids that are not golden records are left out. */
   async members(sql: SqlExecutor, goldenIds: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
