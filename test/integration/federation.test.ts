@@ -55,8 +55,10 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
   });
 
   it('pulls every source: each source record becomes one hub record with meta.source and a Provenance naming the source Organization', async () => {
-    for (const name of SOURCES) {
-      const result = await sync(name);
+    // All three at once: the same residents arrive from three sources concurrently.
+    const results = await t.hub.federation.syncAll({ retry: FAST_RETRY });
+    expect(results.map((r) => r.source).sort()).toEqual([...SOURCES].sort());
+    for (const result of results) {
       expect(result).toMatchObject({ status: 'ok' });
       expect(result.types.every((r) => !r.error)).toBe(true);
       expect(result.types.reduce((n, r) => n + r.quarantined, 0)).toBe(0);
@@ -80,6 +82,17 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
     const source = await t.hub.federation.sources.get('clinic');
     expect(p.agent[0].who?.reference).toBe(source.organization);
     expect(p.entity?.[0].what.reference).toBe(`Endpoint/${endpoint.clinic}`);
+  });
+
+  it('refuses a source it could not use, saying what to fix', async () => {
+    const add = (input: Record<string, unknown>) => t.hub.federation.sources.add({ name: 'x', baseUrl: 'http://127.0.0.1:9/fhir', ...input } as never);
+    await expect(add({ name: 'hospital' })).rejects.toThrow(/already exists/);
+    await expect(add({ name: 'Bad Name' })).rejects.toThrow(/lower-case letters, digits and dashes/);
+    await expect(add({ baseUrl: 'ftp://x/fhir' })).rejects.toThrow(/must be http or https/);
+    await expect(add({ auth: 'bearer' })).rejects.toThrow(/bearer auth needs a token/);
+    await expect(add({ auth: 'client-credentials', clientId: 'c' })).rejects.toThrow(/needs a client id and a secret/);
+    await expect(add({ types: ['Patient', 'Nonsense'] })).rejects.toThrow(/'Nonsense' is not a FHIR resource type/);
+    expect((await t.hub.federation.sources.list()).sources.map((s) => s.name)).not.toContain('x');
   });
 
   it('ID-01..03: links the same resident from three sources to one golden Patient, and keeps different people apart', async () => {

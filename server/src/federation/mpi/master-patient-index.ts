@@ -47,11 +47,13 @@ export class MasterPatientIndex implements PatientLinking {
   /** Links source Patients (about to be stored, hub ids set) and returns them with Patient.link, plus golden records and review Tasks. */
   async link(tx: FhirRepository, patients: Patient[]): Promise<{ patients: Patient[]; extra: Resource[] }> {
     const sql = await tx.sql();
+    const records = patients.map((p) => personFromPatient(p));
+    await lockKeys(sql, records);
     const touched = new Set<string>();
     const tasks: Task[] = [];
     const linked: Patient[] = [];
-    for (const patient of patients) {
-      const record = personFromPatient(patient);
+    for (const [i, patient] of patients.entries()) {
+      const record = records[i];
       const person: StoredPerson = { record, demographics: demographicsOf(patient, record.residentId) };
       const [existing] = await sql.query<RecordRow>('select * from mpi_record where patient_id = $1 for update', [patient.id]);
       let golden = existing?.golden_id ?? undefined;
@@ -204,6 +206,17 @@ export class MasterPatientIndex implements PatientLinking {
     }
     return closed;
   }
+}
+
+/**
+ * Two sources' records of one person, ingested at the same moment, must not both find no
+ * candidate and make two golden records: batches that could match each other (they share a
+ * blocking key) take the keys' locks, all at once and in one order (no deadlock), until commit.
+ */
+async function lockKeys(sql: SqlExecutor, records: PersonRecord[]): Promise<void> {
+  const keys = [...new Set(records.flatMap((r) => blockingKeys(r)))];
+  if (!keys.length) return;
+  await sql.query('select pg_advisory_xact_lock(h) from (select distinct hashtext(k) as h from unnest($1::text[]) k order by 1) s', [keys.map((k) => `mpi:${k}`)]);
 }
 
 export const INVALID_ID_TAG = { system: FEDERATION_CODES, code: 'invalid-resident-id' };
