@@ -119,7 +119,7 @@ export class FederationIngest {
           if (key) keys.set(keyString(key), key);
         }
       }
-      const map = await mapKeys(sql, source.endpointId, [...keys.values()]);
+      const map = await mapKeys(sql, source.endpointId, [...keys.values()], new Set(candidates.map((e) => keyString(e))));
 
       const writes: Resource[] = [];
       const writeEntries: IncomingEntry[] = [];
@@ -252,25 +252,34 @@ function lastOfEach(entries: IncomingEntry[]): IncomingEntry[] {
   return [...last.values()];
 }
 
-/** The hub ids of these keys, reserving new ones (in one statement) for keys never seen. */
-async function mapKeys(sql: SqlExecutor, endpointId: string, keys: SourceKey[]): Promise<Map<string, MapRow>> {
+/**
+ * The hub ids of these keys, reserving new ones (in one statement) for keys never seen; the rows
+ * of the batch's own entries (`owned`) stay locked until commit, so two batches never write one
+ * record at once. Batches of several types run at once and reference each other's records: every
+ * insert and lock goes in one (type, id) order, or two of them could wait on each other.
+ */
+async function mapKeys(sql: SqlExecutor, endpointId: string, keys: SourceKey[], owned: Set<string>): Promise<Map<string, MapRow>> {
   const map = new Map<string, MapRow>();
   if (!keys.length) return map;
-  const types = keys.map((k) => k.type);
-  const ids = keys.map((k) => k.sourceId);
+  const sorted = [...keys].sort((a, b) => (a.type === b.type ? (a.sourceId < b.sourceId ? -1 : 1) : a.type < b.type ? -1 : 1));
   // Insert what is missing (a concurrent batch of the same source may win: then its id is used).
   await sql.query(
     `insert into fed_map (endpoint_id, resource_type, source_id, hub_id)
-     select $1, k.type, k.id, k.hub from unnest($2::text[], $3::text[], $4::text[]) as k(type, id, hub)
+     select $1, k.type, k.id, k.hub from unnest($2::text[], $3::text[], $4::text[]) with ordinality as k(type, id, hub, n) order by k.n
      on conflict (endpoint_id, resource_type, source_id) do nothing`,
-    [endpointId, types, ids, keys.map(() => randomUUID())],
+    [endpointId, sorted.map((k) => k.type), sorted.map((k) => k.sourceId), sorted.map(() => randomUUID())],
   );
-  const rows = await sql.query<{ resource_type: string; source_id: string; hub_id: string; content_hash: string | null; arrived: boolean; deleted: boolean }>(
-    `select m.resource_type, m.source_id, m.hub_id, m.content_hash, m.arrived, m.deleted
-       from fed_map m join unnest($2::text[], $3::text[]) as k(type, id) on m.resource_type = k.type and m.source_id = k.id
-      where m.endpoint_id = $1 for update of m`,
-    [endpointId, types, ids],
-  );
+  type Row = { resource_type: string; source_id: string; hub_id: string; content_hash: string | null; arrived: boolean; deleted: boolean };
+  const select = (lock: boolean, list: SourceKey[]) =>
+    list.length
+      ? sql.query<Row>(
+          `select m.resource_type, m.source_id, m.hub_id, m.content_hash, m.arrived, m.deleted
+             from fed_map m join unnest($2::text[], $3::text[]) as k(type, id) on m.resource_type = k.type and m.source_id = k.id
+            where m.endpoint_id = $1 order by m.resource_type, m.source_id${lock ? ' for update of m' : ''}`,
+          [endpointId, list.map((k) => k.type), list.map((k) => k.sourceId)],
+        )
+      : Promise.resolve([] as Row[]);
+  const rows = [...(await select(true, sorted.filter((k) => owned.has(keyString(k))))), ...(await select(false, sorted.filter((k) => !owned.has(keyString(k)))))];
   for (const r of rows) map.set(`${r.resource_type}/${r.source_id}`, { hubId: r.hub_id, hash: r.content_hash ?? undefined, arrived: r.arrived, deleted: r.deleted });
   return map;
 }
