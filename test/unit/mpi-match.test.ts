@@ -1,16 +1,15 @@
 // MPI matching core: normalisation of source Patients into PersonRecords, pairwise comparison and
-// blocking keys. Rule IDs refer to /work/shared/DOMAIN.md "Identity and codes".
+// blocking keys. Rule IDs refer to ../shared/DOMAIN.md "Identity and codes".
 import { describe, expect, it } from '@jest/globals';
 import type { Patient } from '@medplum/fhirtypes';
 import {
   blockingKeys,
   CERTAINLY_NOT_SCORE,
   compareRecords,
-  jaroWinkler,
   MATCH_THRESHOLDS,
-  osaDistance,
   type MatchResult,
 } from '../../server/src/federation/mpi/match.js';
+import { jaroWinkler, osaDistance } from '../../server/src/federation/mpi/similarity.js';
 import {
   HKMO_PERMIT_SYSTEM,
   normalisePhone,
