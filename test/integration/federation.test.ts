@@ -147,6 +147,18 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
     expect((await t.fetch(`${t.base}/Patient/$ihe-pix`)).status).toBe(400);
   });
 
+  it('PDQm (ITI-78) is the Patient search: by name and birth date it finds each source record and the golden record', async () => {
+    const r = RESIDENTS[0];
+    const found = await get<Bundle>(`Patient?family=${encodeURIComponent(r.family)}&given=${encodeURIComponent(r.given)}&birthdate=${r.birthDate}&gender=${r.gender}`);
+    const ids = found.entry!.map((e) => e.resource!.id).sort();
+    const hospital = await hubIdOf('hospital', 'Patient', 'hospital-a');
+    const clinic = await hubIdOf('clinic', 'Patient', 'clinic-a');
+    const golden = (await get<Patient>(`Patient/${hospital}`)).link!.find((l) => l.type === 'refer')!.other.reference!.slice('Patient/'.length);
+    expect(ids).toEqual([hospital, clinic, golden].sort());
+    const byPhone = await get<Bundle>(`Patient?telecom=${r.phone}`);
+    expect(byPhone.entry!.map((e) => e.resource!.id)).toEqual(expect.arrayContaining([hospital, golden]));
+  });
+
   it('$match (ITI-119) scores candidates with match grades', async () => {
     const r = RESIDENTS[1];
     const res = await t.fetch(`${t.base}/Patient/$match`, {
