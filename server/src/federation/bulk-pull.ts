@@ -11,7 +11,7 @@ import type { FederationIngest, IncomingEntry } from './ingest.js';
 import type { PullOptions } from './pull.js';
 import { SourceRequestError, type SourceClient } from './source-client.js';
 import type { Source } from './source.js';
-import { addSummary, deletesCheckpointNow, emptyResult, pullDeletes, rate, readCheckpoint, saveCheckpoint, type Checkpoint, type TypeResult } from './sync-steps.js';
+import { addSummary, deletesCheckpointNow, eachConcurrently, emptyResult, failureMessage, pullDeletes, rate, readCheckpoint, saveCheckpoint, type Checkpoint, type TypeResult } from './sync-steps.js';
 
 interface Manifest {
   transactionTime: string;
@@ -51,17 +51,17 @@ export async function bulkPull(source: Source, client: SourceClient, ingest: Fed
   const manifest = await waitForExport(client, statusUrl, source, options, say);
   const results = new Map(source.types.map((t) => [t, emptyResult(t)]));
   const started = Date.now();
-  for (const type of source.types) {
+  // Types are ingested `concurrency` at a time, as search paging does; each type's files in order.
+  await eachConcurrently(source.types, source.concurrency, async (type) => {
     const result = results.get(type)!;
     try {
-      const files = manifest.output.filter((o) => o.type === type);
       let batch: IncomingEntry[] = [];
       const flush = async (last: boolean) => {
         const entries = batch;
         batch = [];
         addSummary(result, await ingest.ingest(source, entries, actor, last ? (sql) => saveCheckpoint(sql, source, type, { lastUpdated: manifest.transactionTime }) : undefined));
       };
-      for (const file of files) {
+      for (const file of manifest.output.filter((o) => o.type === type)) {
         for await (const entry of ndjsonEntries(client, file.url, type)) {
           batch.push(entry);
           result.fetched++;
@@ -75,10 +75,9 @@ export async function bulkPull(source: Source, client: SourceClient, ingest: Fed
       else await saveCheckpoint(db, source, type, { lastUpdated: manifest.transactionTime });
       await pullDeletes(source, type, checkpoints.get(type), passStarted, client, ingest, db, actor, result, options.maxPages);
     } catch (err) {
-      if (!(err instanceof SourceRequestError)) throw err;
-      result.error = err.message;
+      result.error = failureMessage(err);
     }
-  }
+  });
   await client.release(statusUrl); // the source may drop the files now
   return [...results.values()];
 }

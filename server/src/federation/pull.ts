@@ -9,9 +9,9 @@ import type { SqlExecutor } from '../db/database.js';
 import type { Actor } from '../fhir/access/access-control.js';
 import { bulkPull, advertisesExport } from './bulk-pull.js';
 import type { FederationIngest } from './ingest.js';
-import { SourceClient, SourceRequestError, type RetryPolicy } from './source-client.js';
+import { SourceClient, type RetryPolicy } from './source-client.js';
 import { sourceUri, type Source } from './source.js';
-import { addSummary, deletesCheckpointNow, emptyResult, matches, pages, pullDeletes, rate, readCheckpoint, saveCheckpoint, type TypeResult } from './sync-steps.js';
+import { addSummary, deletesCheckpointNow, eachConcurrently, emptyResult, failureMessage, matches, pages, pullDeletes, rate, readCheckpoint, saveCheckpoint, type TypeResult } from './sync-steps.js';
 
 export type { TypeResult };
 
@@ -44,14 +44,9 @@ export async function pullSource(source: Source, secret: string | undefined, ing
     const capabilities = await client.capabilities();
     const bulk = source.bulk && advertisesExport(capabilities) ? await bulkPull(source, client, ingest, db, actor, options, say) : undefined;
     results.push(...(bulk ?? []));
-    const queue = bulk ? [] : [...source.types];
-    const worker = async () => {
-      for (let type = queue.shift(); type; type = queue.shift()) results.push(await pullType(source, type, client, ingest, db, actor, options, say));
-    };
-    await Promise.all(Array.from({ length: Math.min(source.concurrency, source.types.length) }, worker));
+    if (!bulk) await eachConcurrently(source.types, source.concurrency, async (type) => void results.push(await pullType(source, type, client, ingest, db, actor, options, say)));
   } catch (err) {
-    if (!(err instanceof SourceRequestError)) throw err;
-    fatal = err.message;
+    fatal = failureMessage(err);
   }
   const failed = results.filter((r) => r.error);
   const status: PullResult['status'] = fatal || (failed.length && failed.length === results.length) ? 'failed' : failed.length ? 'partial' : 'ok';
@@ -71,7 +66,8 @@ async function pullType(source: Source, type: string, client: SourceClient, inge
   const started = Date.now();
   try {
     const cp = await readCheckpoint(db, source, type);
-    const params = new URLSearchParams({ _sort: '_lastUpdated', _count: String(source.pageSize) });
+    // _total=none: a total would make the source count every match again for every page.
+    const params = new URLSearchParams({ _sort: '_lastUpdated', _count: String(source.pageSize), _total: 'none' });
     if (cp?.lastUpdated) params.set('_lastUpdated', `ge${cp.lastUpdated}`);
     let lastUpdated = cp?.lastUpdated;
     const passStarted = deletesCheckpointNow();
@@ -85,8 +81,8 @@ async function pullType(source: Source, type: string, client: SourceClient, inge
     }
     await pullDeletes(source, type, cp, passStarted, client, ingest, db, actor, result, options.maxPages);
   } catch (err) {
-    if (!(err instanceof SourceRequestError)) throw err;
-    result.error = err.message;
+    result.error = failureMessage(err);
   }
   return result;
 }
+

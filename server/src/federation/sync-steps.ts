@@ -27,6 +27,20 @@ const DEFAULT_MAX_PAGES = 100_000;
 // History is read from a little before the previous pass began: clocks of two servers differ.
 const DELETE_OVERLAP_MS = 60_000;
 
+/** A source's failure as it is; anything else (a database error such as a deadlock) named as ours. */
+export function failureMessage(err: unknown): string {
+  return err instanceof SourceRequestError ? err.message : `the hub failed while storing: ${(err as Error).message}`;
+}
+
+/** Runs `work` for each item, `concurrency` at a time. */
+export async function eachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+}
+
 export function emptyResult(type: string): TypeResult {
   return { type, fetched: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
 }
@@ -72,7 +86,7 @@ export async function pullDeletes(source: Source, type: string, cp: Checkpoint |
     return;
   }
   const since = cp.deletesSince ?? cp.lastUpdated;
-  const history = new URLSearchParams({ _count: String(source.pageSize) });
+  const history = new URLSearchParams({ _count: String(source.pageSize), _total: 'none' });
   if (since) history.set('_since', since);
   const latest = new Map<string, BundleEntry>();
   for await (const page of pages(client, `${type}/_history?${history}`, maxPages)) {
@@ -86,21 +100,37 @@ export async function pullDeletes(source: Source, type: string, cp: Checkpoint |
   else await saveCheckpoint(db, source, type, { deletesSince: passStarted });
 }
 
-/** The pages of a search, following `next` links; a link seen before means the source loops. */
+/**
+ * The pages of a search, following `next` links. The next page is asked for while the caller
+ * ingests this one (a type's pages would otherwise alternate between waiting on the source and
+ * writing). A link seen before means the source loops: what came before is still yielded.
+ */
 export async function* pages(client: SourceClient, first: string, maxPages = DEFAULT_MAX_PAGES): AsyncGenerator<Bundle> {
   // The first URL is relative, next links absolute: compare them in one form.
   const absolute = (u: string) => (/^https?:\/\//.test(u) ? u : `${client.baseUrl}/${u}`);
   const seen = new Set<string>([absolute(first)]);
-  let url: string | undefined = first;
-  for (let n = 0; url; n++) {
-    if (n >= maxPages) throw new SourceRequestError(`stopped after ${maxPages} pages of ${first}: the source keeps paging`);
-    const page = (await client.get(url)) as Bundle;
-    if (page.resourceType !== 'Bundle') throw new SourceRequestError(`GET ${url} answered a ${String(page.resourceType)}, not a Bundle`);
-    yield page;
+  const fetchPage = (url: string): Promise<Bundle> => {
+    const page = client.get(url).then((p) => {
+      if (p.resourceType !== 'Bundle') throw new SourceRequestError(`GET ${url} answered a ${String(p.resourceType)}, not a Bundle`);
+      return p as Bundle;
+    });
+    page.catch(() => undefined); // awaited below; a caller that stops early must not leave it unhandled
+    return page;
+  };
+  let current = fetchPage(first);
+  for (let n = 1; ; n++) {
+    const page = await current;
     const next = page.link?.find((l) => l.relation === 'next')?.url;
-    if (next && seen.has(absolute(next))) throw new SourceRequestError(`the source's paging links loop (${next} came twice); stopped`);
-    if (next) seen.add(absolute(next));
-    url = next;
+    let stop: SourceRequestError | undefined;
+    if (next && seen.has(absolute(next))) stop = new SourceRequestError(`the source's paging links loop (${next} came twice); stopped`);
+    else if (next && n >= maxPages) stop = new SourceRequestError(`stopped after ${maxPages} pages of ${first}: the source keeps paging`);
+    else if (next) {
+      seen.add(absolute(next));
+      current = fetchPage(next);
+    }
+    yield page;
+    if (stop) throw stop;
+    if (!next) return;
   }
 }
 
