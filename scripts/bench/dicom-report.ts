@@ -2,8 +2,8 @@
 // goals) and its place in docs/PERFORMANCE.md: a section "## Imaging benchmark" whose intro is
 // written once and then kept, with one "### Results ..." subsection per database backend that
 // each run replaces; hand-written subsections beside them are kept.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Limits } from './dicom-limits.js';
+import { writeDocSubsection } from './doc-section.js';
 import type { Phase, TargetResult } from './dicom-measure.js';
 import { percentile } from './load.js';
 import { formatNumber } from './report.js';
@@ -214,34 +214,5 @@ export const SECTION = '## Imaging benchmark';
  * section is created with `intro` when missing; everything else in the file is kept.
  */
 export function writeResults(file: string, intro: string, subheading: string, body: string): void {
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n';
-  let lines = text.split('\n');
-  if (!lines.some((l) => l.trim() === SECTION)) {
-    text = `${text.replace(/\s*$/, '')}\n\n${SECTION}\n\n${intro.trim()}\n`;
-    lines = text.split('\n');
-  }
-  const start = lines.findIndex((l) => l.trim() === SECTION);
-  let end = lines.findIndex((l, i) => i > start && /^#{1,2}\s/.test(l));
-  if (end < 0) end = lines.length;
-  const block = [subheading, '', body.trim(), ''];
-  const at = lines.findIndex((l, i) => i > start && i < end && l.trim() === subheading.trim());
-  if (at >= 0) {
-    let stop = lines.findIndex((l, i) => i > at && /^#{1,3}\s/.test(l));
-    if (stop < 0 || stop > end) stop = end;
-    lines.splice(at, stop - at, ...block);
-  } else {
-    const subs = lines.map((l, i) => (i > start && i < end && /^###\s/.test(l) ? i : -1)).filter((i) => i >= 0);
-    const lastResults = subs.filter((i) => /^###\s+Results/.test(lines[i])).pop();
-    let insertAt: number;
-    if (lastResults !== undefined) {
-      const next = subs.find((i) => i > lastResults);
-      insertAt = next ?? end;
-    } else {
-      insertAt = subs[0] ?? end;
-    }
-    // Keep one blank line before the new block.
-    while (insertAt > start + 1 && lines[insertAt - 1].trim() === '') insertAt--;
-    lines.splice(insertAt, 0, '', ...block);
-  }
-  writeFileSync(file, `${lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '')}\n`);
+  writeDocSubsection(file, SECTION, intro, subheading, body);
 }

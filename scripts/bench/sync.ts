@@ -36,6 +36,7 @@ import type { PullResult } from '../../server/src/federation/pull.js';
 import type { SourceInput } from '../../server/src/federation/source-registry.js';
 import { clientCredentialsToken, newBootstrapClient } from '../../test/helpers/auth.js';
 import { Cleanups } from './cleanups.js';
+import { writeDocSubsection } from './doc-section.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { http } from './load.js';
 import { summariseProfile } from './profile.js';
@@ -562,27 +563,7 @@ async function probePages(source: HubProcess, type: string): Promise<PageProbe[]
 const SECTION = '## Federation sync benchmark';
 
 function writeSyncResults(file: string, subheading: string, body: string): void {
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n';
-  if (!text.split('\n').some((l) => l.trim() === SECTION)) text = `${text.replace(/\s*$/, '')}\n\n${SECTION}\n\n${INTRO.trim()}\n`;
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.trim() === SECTION);
-  let end = lines.findIndex((l, i) => i > start && /^#{1,2}\s/.test(l));
-  if (end < 0) end = lines.length;
-  const block = [subheading, '', body.trim(), ''];
-  const at = lines.findIndex((l, i) => i > start && i < end && l.trim() === subheading.trim());
-  if (at >= 0) {
-    let stop = lines.findIndex((l, i) => i > at && /^#{1,3}\s/.test(l));
-    if (stop < 0 || stop > end) stop = end;
-    lines.splice(at, stop - at, ...block);
-  } else {
-    // After the last results subsection, else before the first hand-written one, else at the end.
-    const subs = lines.map((l, i) => (i > start && i < end && /^###\s/.test(l) ? i : -1)).filter((i) => i >= 0);
-    const lastResults = subs.filter((i) => /^###\s+Results/.test(lines[i])).pop();
-    let insertAt = lastResults !== undefined ? (subs.find((i) => i > lastResults) ?? end) : (subs[0] ?? end);
-    while (insertAt > start + 1 && lines[insertAt - 1].trim() === '') insertAt--;
-    lines.splice(insertAt, 0, '', ...block);
-  }
-  writeFileSync(file, `${lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '')}\n`);
+  writeDocSubsection(file, SECTION, INTRO, subheading, body);
 }
 
 const INTRO = `
