@@ -832,7 +832,7 @@ async function main(): Promise<void> {
     if (sync.pulledBy === 'bulk export') {
       const polls = t['source export status'];
       details.push(
-        `${sync.label}: one export at the source, ready (first NDJSON file requested) ${secs(f['source NDJSON file (until headers)'])} after the sync began, after ${count(polls?.calls ?? 0)} status polls (each followed by the wait the source's Retry-After asks for); then ${perBatch}, one type after another (bulk-pull.ts runs no types in parallel); ${busiest}`,
+        `${sync.label}: one export at the source, ready (first NDJSON file requested) ${secs(f['source NDJSON file (until headers)'])} after the sync began, after ${count(polls?.calls ?? 0)} status polls (each followed by the wait the source's Retry-After asks for); then ${perBatch}, the source's concurrency (2 by default) types at a time; ${busiest}`,
       );
     } else {
       const get = t['source GET'];
@@ -848,7 +848,7 @@ async function main(): Promise<void> {
       const tailResources = tailBatches.length ? Math.round((span.fetched * tailBatches.length) / Math.max(1, Math.ceil(span.fetched / PAGE_SIZE))) : 0;
       if (tailWall > 1 && tailPages) {
         details.push(
-          `${sync.label}, its last ${secs(tailWall)} (${type} alone, one worker): ${count(tailPages)} pages, ~${count(tailResources)} resources (${formatNumber(tailResources / tailWall)}/s); the worker waited ${secs(sumOf('source GET'))} for pages (${formatNumber((1000 * sumOf('source GET')) / tailPages)} ms each) and ingested for ${secs(sumOf('ingest'))} (${formatNumber((1000 * sumOf('ingest')) / Math.max(1, tailBatches.length))} ms a batch): ${pct((sumOf('source GET') + sumOf('ingest')) / tailWall)} of the time, one after the other`,
+          `${sync.label}, its last ${secs(tailWall)} (${type} alone, one worker): ${count(tailPages)} pages, ~${count(tailResources)} resources (${formatNumber(tailResources / tailWall)}/s); the worker waited ${secs(sumOf('source GET'))} for pages (${formatNumber((1000 * sumOf('source GET')) / tailPages)} ms each) and ingested for ${secs(sumOf('ingest'))} (${formatNumber((1000 * sumOf('ingest')) / Math.max(1, tailBatches.length))} ms a batch): ${pct((sumOf('source GET') + sumOf('ingest')) / tailWall)} of the time (above 100 %: the next page is fetched while one is ingested)`,
         );
       }
     }
@@ -922,7 +922,7 @@ async function main(): Promise<void> {
     '',
     mdTable(cpuHeader, cpuCells),
     '',
-    "Where the target's time goes: wall time inside the hub's own methods, summed over calls, per resource; for the calls a worker makes itself, the share of worker time (workers × wall time; bulk export pulls one type at a time). Nested timers are parts of `ingest`; an async call's time includes waiting for the event loop and the database:",
+    "Where the target's time goes: wall time inside the hub's own methods, summed over calls, per resource; for the calls a worker makes itself, the share of worker time (workers × wall time). Nested timers are parts of `ingest`; an async call's time includes waiting for the event loop and the database:",
     '',
     mdTable(timerHeader, timerCells),
     '',
