@@ -148,6 +148,22 @@ describe.each(backends)('bundles and validation on %s', (backend) => {
     expect((await send('POST', '/Patient', { ...good, meta: undefined, identifier: [{ system: ID_SYSTEM, value: '110105194912310021' }] })).status).toBe(201);
   });
 
+  it('refuses a code outside its required ValueSet, naming the element and the allowed codes', async () => {
+    const before = await count('Observation?code=bad-status-probe');
+    const bad = await send('POST', '/Observation', { resourceType: 'Observation', status: 'not-a-status', code: { coding: [{ code: 'bad-status-probe' }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issue).toEqual([
+      {
+        severity: 'error',
+        code: 'code-invalid',
+        diagnostics:
+          "Observation.status: 'not-a-status' is not one of the codes of http://hl7.org/fhir/ValueSet/observation-status (registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown)",
+        expression: ['Observation.status'],
+      },
+    ]);
+    expect(await count('Observation?code=bad-status-probe')).toBe(before);
+  });
+
   it('$validate reports problems without storing anything', async () => {
     const before = await count('Patient?family=validate-only');
     const bad = await send('POST', '/Patient/$validate', { resourceType: 'Patient', name: [{ family: 'validate-only' }], birthDate: '2020-02-30x' });

@@ -42,7 +42,7 @@ export class R4Validator implements ResourceValidator {
   validate(resource: Resource, options: { skipExtraRules?: boolean } = {}): void {
     const issues = this.check(resource, options).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length) {
-      const summary = issues.map((i) => `${i.expression?.[0] ?? resource.resourceType}: ${i.diagnostics ?? i.details?.text}`).join('; ');
+      const summary = issues.map((i) => located(i, resource.resourceType)).join('; ');
       throw new Invalid(`Invalid ${resource.resourceType}: ${summary}`, issues[0].expression, issues);
     }
   }
@@ -70,6 +70,13 @@ function runValidation(run: () => OperationOutcomeIssue[] | void): OperationOutc
     if (err instanceof OperationOutcomeError) return err.outcome.issue ?? [];
     return [{ severity: 'error', code: 'structure', diagnostics: (err as Error).message }];
   }
+}
+
+/** "path: diagnostics", without saying the path twice when the diagnostics start with it (code bindings). */
+function located(issue: OperationOutcomeIssue, fallback: string): string {
+  const where = issue.expression?.[0] ?? fallback;
+  const what = issue.diagnostics ?? issue.details?.text ?? '';
+  return what.startsWith(`${where}: `) ? what : `${where}: ${what}`;
 }
 
 function withDiagnostics(issue: OperationOutcomeIssue): OperationOutcomeIssue {

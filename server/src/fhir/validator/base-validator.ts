@@ -1,19 +1,21 @@
 // Validates a resource against the base FHIR R4 definitions: the JSON shape (known properties,
 // arrays where the definition says so, no nulls or empty values), cardinality, primitive formats,
-// nested resources (contained, Bundle entries, Parameters) and the error-level invariants.
+// nested resources (contained, Bundle entries, Parameters), the error-level invariants and the
+// required bindings of `code` elements (Observation.status, Patient.gender, ...).
 //
 // It walks the JSON once, looking each property up in a compiled table (compiled-type.ts), so
 // its cost follows the size of the resource rather than the size of the definitions. Its
 // verdicts are checked against @medplum/core's validator over every R4 example and the Synthea
 // data (test/unit/base-validator.test.ts); where it is stricter, the specification says so:
-// empty arrays, empty strings and two values for one choice element are errors.
+// empty arrays, empty strings and two values for one choice element are errors, and so is a code
+// outside its required ValueSet, which @medplum/core does not check without a terminology server.
 import { evalFhirPathTyped, toTypedValue, UCUM, type TypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { compiledType, type CompiledType, type Invariant, type PropertyRule } from './compiled-type.js';
-import { describeJson, primitiveProblem } from './primitives.js';
+import { clip, describeJson, primitiveProblem } from './primitives.js';
 
 type Json = Record<string, unknown>;
-type IssueCode = 'structure' | 'required' | 'value' | 'invariant' | 'processing';
+type IssueCode = 'structure' | 'required' | 'value' | 'code-invalid' | 'invariant' | 'processing';
 
 const UCUM_VALUE: TypedValue = toTypedValue(UCUM);
 
@@ -118,6 +120,11 @@ class Walk {
     if (rule.primitive) {
       const problem = primitiveProblem(rule.code, value);
       if (problem) this.issue('value', path, problem);
+      // A well-formed code is a string; one set lookup is the whole cost of the binding.
+      else if (rule.binding && !rule.binding.codes.has(value as string)) {
+        const { valueSet, examples } = rule.binding;
+        this.issue('code-invalid', path, `${path}: '${clip(value as string)}' is not one of the codes of ${valueSet} (${examples})`);
+      }
       if (rule.invariants.length) this.invariants(rule.invariants, { type: rule.code, value }, path);
       return;
     }

@@ -1,10 +1,11 @@
 // A FHIR type's definition turned into what validation needs, once per type: a table from JSON
 // property name to its rule (choice elements expanded, so `valueQuantity` is one lookup instead of
-// a scan over fifty type names), the required elements, and the invariants parsed to FHIRPath
-// once. The definitions are the R4 StructureDefinitions that @medplum/core has indexed
+// a scan over fifty type names), the required elements, the invariants parsed to FHIRPath once,
+// and for `code` elements with a required binding the set of allowed codes (value-sets.ts). The definitions are the R4 StructureDefinitions that @medplum/core has indexed
 // (loadR4Definitions); this module reads them and never changes them.
 import { getDataType, parseFhirPath, type FhirPathAtom, type InternalSchemaElement, type InternalTypeSchema } from '@medplum/core';
 import { isPrimitiveCode } from './primitives.js';
+import { requiredCodes, type RequiredCodes } from './value-sets.js';
 
 export interface Invariant {
   key: string;
@@ -23,6 +24,12 @@ export interface PropertyRule {
   isArray: boolean;
   max: number;
   invariants: Invariant[];
+  /**
+   * For a `code` element with a required binding whose ValueSet could be expanded: the codes
+   * allowed. Bindings on Coding and CodeableConcept are not checked (R4 binds those extensibly
+   * or weaker almost everywhere, and a Coding's system would need checking too).
+   */
+  binding?: RequiredCodes;
 }
 
 export interface RequiredElement {
@@ -92,6 +99,7 @@ function addProperties(properties: Map<string, PropertyRule>, element: string, d
     isArray: Boolean(definition.isArray),
     max: definition.max ?? Number.POSITIVE_INFINITY,
     invariants,
+    binding: code === 'code' ? codeBinding(definition) : undefined,
   });
   if (!element.endsWith('[x]')) {
     properties.set(element, rule(definition.type[0]?.code ?? 'Element'));
@@ -105,6 +113,12 @@ function addProperties(properties: Map<string, PropertyRule>, element: string, d
     keys.push(key);
   }
   return keys;
+}
+
+function codeBinding(definition: InternalSchemaElement): RequiredCodes | undefined {
+  const binding = definition.binding;
+  if (binding?.strength !== 'required' || !binding.valueSet) return undefined;
+  return requiredCodes(binding.valueSet);
 }
 
 function invariantsOf(constraints: InternalSchemaElement['constraints']): Invariant[] {

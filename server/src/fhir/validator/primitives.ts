@@ -96,6 +96,6 @@ export function describeJson(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value}`;
 }
 
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
