@@ -48,6 +48,7 @@ import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
 import { BulkExports } from './fhir/bulk/export-jobs.js';
 import { bulkJobRoutes, exportOperation } from './fhir/bulk/export-api.js';
+import { viewerStaticRoutes } from './viewer/static-routes.js';
 
 export const VERSION = '0.1.0';
 
@@ -170,6 +171,8 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   // Share links open without an account (the link is the credential); everything else needs a token.
   app.use('/imaging/shared/:token', sharedLinkRoutes(imaging, (req) => auth.urls(req).origin));
   app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }));
+  // The browser viewer (static files; it signs in as the built-in client suhe-viewer).
+  app.use(viewerStaticRoutes());
   app.use((req) => {
     throw new NotFound(`No route for ${req.method} ${req.path}`);
   });

@@ -69,6 +69,7 @@ async function serve(args: ParsedArgs): Promise<void> {
   Capabilities      ${url}/fhir/metadata
   Patients          ${url}/fhir/Patient  (needs an access token)
   DICOMweb          ${url}/dicomweb  (STOW-RS, QIDO-RS, WADO-RS; WADO-URI at ${url}/dicomweb/wado)
+  Image viewer      ${url}/viewer/  (sign in with a clinician's account)
   SMART discovery   ${url}/.well-known/smart-configuration  (tokens: ${url}/oauth2/token)
   Health            ${url}/healthz  (readiness: ${url}/readyz)`);
   if (dimsePort !== undefined) {

@@ -76,3 +76,23 @@ export function orthancUnavailable(): Promise<string | undefined> {
   })();
   return orthancCheck;
 }
+
+export const CHROMIUM_BINARY = '/usr/bin/chromium';
+let chromiumCheck: Promise<string | undefined> | undefined;
+
+/** Undefined when Debian's Chromium (driven by playwright-core, never a downloaded browser) can start; otherwise why not. */
+export function chromiumUnavailable(): Promise<string | undefined> {
+  chromiumCheck ??= (async () => {
+    try {
+      accessSync(CHROMIUM_BINARY, constants.X_OK);
+    } catch {
+      return 'Chromium not installed';
+    }
+    return new Promise<string | undefined>((resolve) => {
+      execFile(CHROMIUM_BINARY, ['--version'], { timeout: 15_000 }, (err, stdout, stderr) =>
+        resolve(err ? `Chromium does not start (${CHROMIUM_BINARY} --version: ${(stderr || err.message).trim().split('\n')[0]})` : undefined),
+      );
+    });
+  })();
+  return chromiumCheck;
+}

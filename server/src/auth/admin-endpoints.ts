@@ -7,6 +7,7 @@ import type { Organization, Patient, Resource } from '@medplum/fhirtypes';
 import type { InteractionContext } from '../fhir/interactions.js';
 import { executeInteraction } from '../fhir/interactions.js';
 import { isResidentIdSystem, parseResidentId } from '../fhir/identity/resident-id.js';
+import { isBuiltInClientId } from './built-in-clients.js';
 import { checkRegistration, type ClientKind, type ClientRole } from './clients.js';
 import { institutionOrganization, institutionProblems, type InstitutionInput } from './institution.js';
 import type { AuthService } from './service.js';
@@ -41,6 +42,7 @@ export async function registerClient(auth: AuthService, fhir: InteractionContext
     secret: typeof body.client_secret === 'string' ? body.client_secret : undefined,
   };
   // Everything is checked before the Organization is created, so a refused registration stores nothing.
+  if (isBuiltInClientId(registration.clientId)) throw new OAuthError(400, 'invalid_client_metadata', `client_id '${registration.clientId}' is built into the hub`);
   try {
     checkRegistration(registration);
   } catch (err) {

@@ -3,6 +3,7 @@
 // an unverified URI); other errors go back to the client's redirect_uri as RFC 6749 §4.1.2.1
 // says. The person signs in on our own page; on success the client gets a one-time code.
 import type { Request, Response } from 'express';
+import { allowedRedirectUris } from './built-in-clients.js';
 import type { Client } from './clients.js';
 import { pageCsp, renderErrorPage, renderLoginPage } from './login-page.js';
 import { formatScopes, narrowScopes, parseScopes } from './scopes.js';
@@ -51,7 +52,7 @@ async function checkRequest(auth: AuthService, res: Response, params: URLSearchP
   const clientId = params.get('client_id') ?? '';
   const client = clientId ? await auth.clients.get(clientId) : undefined;
   const redirectUri = params.get('redirect_uri') ?? '';
-  if (!client || client.status !== 'active' || !client.redirectUris.includes(redirectUri)) {
+  if (!client || client.status !== 'active' || !allowedRedirectUris(client, urls).includes(redirectUri)) {
     res.status(400).type('html').send(renderErrorPage('无法登录 Cannot sign in', 'The application is unknown, suspended, or sent a redirect_uri it has not registered. Contact the application vendor.'));
     return undefined;
   }

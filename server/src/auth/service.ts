@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type { AuthEvent } from '../audit/trail.js';
 import type { Database } from '../db/database.js';
+import { VIEWER_CLIENT } from './built-in-clients.js';
 import { ClientRegistry } from './clients.js';
 import { SigningKeys } from './keys.js';
 import { TokenService } from './tokens.js';
@@ -48,6 +49,8 @@ export class AuthService {
 
   async start(bootstrap?: { clientId: string; secret: string }): Promise<void> {
     await this.keys.load();
+    // The hub's own viewer, refreshed at every start (its status is kept: an admin may suspend it).
+    await this.clients.register(VIEWER_CLIENT);
     if (bootstrap) {
       await this.clients.register({
         clientId: bootstrap.clientId,
