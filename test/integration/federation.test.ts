@@ -229,6 +229,26 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
     expect((await t.fetch(`${t.base}/${stored.resourceType}/${stored.id}`)).status).toBe(410);
   });
 
+  it('over the FHIR API: Endpoint/{id}/$sync pulls in the background with a Task to follow; the CapabilityStatement lists the operations', async () => {
+    const res = await t.fetch(`${t.base}/Endpoint/${endpoint.private}/$sync`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const task = await json<Task>(res);
+    expect(task.status).toBe('in-progress');
+    let current = task;
+    for (let i = 0; i < 600 && current.status === 'in-progress'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      current = await get<Task>(`Task/${task.id}`);
+    }
+    expect(current.status).toBe('completed');
+    expect(current.output?.map((o) => o.type.text)).toContain('Patient');
+    const sources = await get<Bundle>('Endpoint?_tag=https://suhe.example.cn/fhir/CodeSystem/federation|source');
+    expect(sources.entry!.map((e) => (e.resource as { name?: string }).name)).toEqual(expect.arrayContaining([...SOURCES]));
+    const capability = await get<{ rest: { operation?: { name: string }[]; resource: { type: string; operation?: { name: string }[] }[] }[] }>('metadata');
+    expect(capability.rest[0].operation?.map((o) => o.name)).toEqual(expect.arrayContaining(['export', 'ingest']));
+    const patientOps = capability.rest[0].resource.find((r) => r.type === 'Patient')!.operation!.map((o) => o.name);
+    expect(patientOps).toEqual(expect.arrayContaining(['everything', 'ihe-pix', 'match', 'mpi-link', 'mpi-unlink', 'mpi-merge', 'mpi-undo']));
+  });
+
   it('quarantines what fails validation with the reason, stores the rest, and reports it per source', async () => {
     const bad = { resourceType: 'Observation', id: 'bad-1', status: 'final', valueQuantity: { value: 'not a number' } };
     const good = { resourceType: 'Observation', id: 'good-1', status: 'final', code: { text: 'x' } };
