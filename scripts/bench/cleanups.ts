@@ -18,3 +18,18 @@ export class Cleanups {
     return this.running;
   }
 }
+
+/**
+ * A benchmark's end, however it comes: a failure is reported (unless a signal caused it) and
+ * makes the exit code 1; the cleanups run in every case.
+ */
+export async function runToEnd(main: () => Promise<void>, cleanups: Cleanups, say: (line: string) => void, interrupted: () => boolean): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (!interrupted()) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  } finally {
+    await cleanups.run();
+  }
+}

@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { clientCredentialsToken, newBootstrapClient } from '../../test/helpers/auth.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
-import { Cleanups } from './cleanups.js';
+import { Cleanups, runToEnd } from './cleanups.js';
 import { cpuOfPids } from './cpu.js';
 import { measureLimits, type Limits } from './dicom-limits.js';
 import { measureTarget, type Plan, type TargetResult } from './dicom-measure.js';
@@ -403,11 +403,4 @@ series); the HTTP floor is that server's answer to a GET. The results below are 
 run (one subsection per database backend); other subsections here are written by hand and kept.
 `;
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runToEnd(main, cleanups, say, () => interrupted);

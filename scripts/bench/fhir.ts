@@ -24,7 +24,7 @@ import { http, runLoad, setAuthorization, type LoadResult } from './load.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { consoleTable, formatNumber, markdownTable, mdTable, replaceSection, textTable, type Row } from './report.js';
-import { Cleanups } from './cleanups.js';
+import { Cleanups, runToEnd } from './cleanups.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -496,11 +496,4 @@ Numbers measured on this repository's own benchmarks. The sections below are rew
 benchmark scripts on each run; text outside them is kept.
 `;
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runToEnd(main, cleanups, say, () => interrupted);

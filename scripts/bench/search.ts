@@ -30,7 +30,7 @@ import { http, percentile, runLoad, setAuthorization, type LoadResult } from './
 import { formatNumber, mdTable, replaceSection, textTable } from './report.js';
 import { DATA_VERSION, DEFAULT_SEED, RESIDENT_ID_SYSTEM, describePatients, searchData, type PatientSummary } from './search-data.js';
 import { MIX_P99_TARGET, mixDeck, queryClasses, type KnownPatient, type Query, type QueryClass } from './search-queries.js';
-import { Cleanups } from './cleanups.js';
+import { Cleanups, runToEnd } from './cleanups.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -718,11 +718,4 @@ function duration(seconds: number): string {
   return `${m}m${String(Math.round(seconds - m * 60)).padStart(2, '0')}s`;
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runToEnd(main, cleanups, say, () => interrupted);

@@ -35,7 +35,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type { PullResult } from '../../server/src/federation/pull.js';
 import type { SourceInput } from '../../server/src/federation/source-registry.js';
 import { clientCredentialsToken, newBootstrapClient } from '../../test/helpers/auth.js';
-import { Cleanups } from './cleanups.js';
+import { Cleanups, runToEnd } from './cleanups.js';
 import { writeDocSubsection } from './doc-section.js';
 import { cpuDelta, cpuOfPids } from './cpu.js';
 import { http } from './load.js';
@@ -941,11 +941,4 @@ async function main(): Promise<void> {
   say(`Done in ${duration((Date.now() - started) / 1000)}.`);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) say(`Benchmark failed: ${(err as Error).stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runToEnd(main, cleanups, say, () => interrupted);
