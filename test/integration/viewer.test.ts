@@ -5,15 +5,15 @@
 // Screenshots of the main screens go to docs/screenshots/.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { DICOM_DATA, dicomFiles, stowBody } from '../helpers/dicom.js';
+import type { Page } from 'playwright-core';
+import { canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub, type Browser, type PixelStats } from '../helpers/browser.js';
+import { DICOM_DATA, dicomFiles } from '../helpers/dicom.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { CHROMIUM_BINARY, chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
-import { createAccount, newPassword } from '../helpers/people.js';
+import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
+import { createReadingDoctor, shareAllStudiesWith, storeStudies } from '../helpers/reading-hub.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
 
 const missing = await chromiumUnavailable();
@@ -24,8 +24,6 @@ const suite = missing ? describe.skip : describe;
 const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
 const CT_STUDY = '1.2.826.0.1.3680043.8.498.15940666650170792163068781369108084574';
 const CT_SPACING_MM = 0.703125;
-// Generous bounds on waits: they only stop a hang from stalling the run; nothing is timed.
-const HANG_BOUND_MS = 60_000;
 // Screenshots are taken in Chinese (the default) where a Chinese font is installed; elsewhere
 // Chromium would draw empty boxes, so they are taken in English.
 const CHINESE_FONT = await new Promise<boolean>((done) => execFile('fc-list', [':lang=zh'], { timeout: 10_000 }, (err, out) => done(!err && out.trim().length > 0)));
@@ -43,69 +41,20 @@ const SAMPLES: { file: string; label: string; outcome: 'renders' | 'explains' }[
   { file: syntax('pydicom/JPGLosslessP14SV1_1s_1f_8b.dcm'), label: 'JPEG lossless SV1, 8-bit (decoded in the browser)', outcome: 'renders' },
 ];
 
-interface PixelStats {
-  width: number;
-  height: number;
-  mean: number;
-  std: number;
-  /** Share of pixels that are not (near) black. */
-  lit: number;
-  checksum: number;
-}
-
-/** Statistics of what the viewport's canvas shows, read back from the canvas itself. */
-function canvasStats(page: Page): Promise<PixelStats> {
-  return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewport"] canvas')!;
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    let sum = 0;
-    let squares = 0;
-    let lit = 0;
-    let checksum = 0;
-    const n = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) {
-      const y = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-      sum += y;
-      squares += y * y;
-      if (y > 16) lit++;
-      checksum = (checksum * 31 + data[i] + data[i + 1] * 7 + data[i + 2] * 13) % 1_000_000_007;
-    }
-    const mean = sum / n;
-    return { width: canvas.width, height: canvas.height, mean, std: Math.sqrt(Math.max(0, squares / n - mean * mean)), lit: lit / n, checksum };
-  });
-}
-
+/** An image with structure (not blank, black or one flat colour); the statistics show on failure. */
 function expectAnImage(stats: PixelStats): void {
-  expect(stats.width).toBeGreaterThan(100);
-  expect(stats.height).toBeGreaterThan(100);
-  // Not blank, not black, not one flat colour: an image with structure.
-  expect(stats.lit).toBeGreaterThan(0.02);
-  expect(stats.std).toBeGreaterThan(8);
+  expect({ ...stats, looksLikeAnImage: looksLikeAnImage(stats) }).toMatchObject({ looksLikeAnImage: true });
 }
 
 suite('the viewer in headless Chromium', () => {
   let t: TestHub;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let userDataDir: string;
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
-  const doctor = { username: 'dr-reader', password: newPassword() };
+  let pageErrors: string[] = [];
+  let consoleErrors: string[] = [];
+  const doctor = { username: 'dr-reader', password: '' };
 
-  /** Waits until the viewport has settled on slice `index` (0-based): drawn, or explained. */
-  const settled = async (index: number) => {
-    await page.waitForFunction(
-      (i) => {
-        const v = document.querySelector<HTMLElement>('[data-testid="viewport"]');
-        if (!v || v.dataset.index !== String(i)) return false;
-        if (v.dataset.state === 'error') return true;
-        return v.dataset.state === 'ready' && v.dataset.renderedImageId === v.dataset.imageId;
-      },
-      index,
-      { timeout: HANG_BOUND_MS },
-    );
-    return page.locator('[data-testid="viewport"]').getAttribute('data-state');
-  };
+  const settled = (index: number) => settledAt(page, index);
   const renders = async () => Number((await page.locator('[data-testid="viewport"]').getAttribute('data-renders')) ?? 0);
   const renderedAfter = (count: number) =>
     page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="viewport"]')?.dataset.renders ?? 0) > n, count, { timeout: HANG_BOUND_MS });
@@ -125,48 +74,18 @@ suite('the viewer in headless Chromium', () => {
   beforeAll(async () => {
     await viewerBuilt();
     t = await startTestHub('pglite');
-    const files = [...dicomFiles('series/ct-10'), ...SAMPLES.map((s) => s.file)];
-    const { body, contentType } = stowBody(files);
-    const stored = await t.fetch(`${t.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) });
-    expect(stored.status).toBe(200);
-    // A doctor with no care relationship, to whom every study is shared (the imaging cloud's way
-    // of giving a remote reader access).
-    const practitioner = await t.fetch(`${t.base}/Practitioner`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
-      body: JSON.stringify({ resourceType: 'Practitioner', name: [{ family: '林', given: ['影像'] }] }),
-    });
-    const practitionerId = ((await practitioner.json()) as { id: string }).id;
-    await createAccount(t, { ...doctor, role: 'doctor', fhirUser: `Practitioner/${practitionerId}` });
-    const studies = (await (await t.fetch(`${t.url}/dicomweb/studies`)).json()) as Record<string, { Value: string[] }>[];
-    for (const study of studies) {
-      const share = await t.fetch(`${t.url}/imaging/studies/${study['0020000D'].Value[0]}/shares`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ kind: 'practitioner', recipient: `Practitioner/${practitionerId}` }),
-      });
-      expect(share.status).toBe(201);
-    }
-    userDataDir = await mkdtemp(join(tmpdir(), 'suhe-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_BINARY,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--no-proxy-server'],
-      viewport: { width: 1366, height: 768 },
-      locale: 'zh-CN',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
+    await storeStudies(t, [...dicomFiles('series/ct-10'), ...SAMPLES.map((s) => s.file)]);
+    const reader = await createReadingDoctor(t, doctor.username);
+    doctor.password = reader.password;
+    await shareAllStudiesWith(t, reader.practitionerId);
+    browser = await launchBrowser();
+    ({ page, pageErrors, consoleErrors } = browser);
     await mkdir(SCREENSHOTS, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await t?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   it('sends a visitor to the hub sign-in page, and back to the worklist once signed in', async () => {
@@ -176,9 +95,7 @@ suite('the viewer in headless Chromium', () => {
     expect(authorize.searchParams.get('client_id')).toBe('suhe-viewer');
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${t.url}/viewer/`);
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
-    await page.locator('#username').fill(doctor.username);
-    await page.locator('#password').fill(doctor.password);
-    await page.locator('button[type="submit"]').click();
+    await signInAtHub(page, doctor);
     await page.locator('[data-testid="study-row"]').first().waitFor({ timeout: HANG_BOUND_MS });
     // The code and state are gone from the address bar; the tokens live in this tab only.
     expect(new URL(page.url()).search).toBe('');
