@@ -46,6 +46,11 @@ import { Federation } from './federation/federation.js';
 import { federationOperations } from './federation/operations.js';
 import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
+import { DocumentSigner } from './reports/document-signer.js';
+import { readingReportWriteRule } from './reports/reading-report.js';
+import { ReadingAssignments } from './reports/reading-assignments.js';
+import { ReadingReports } from './reports/reading-reports.js';
+import { readingRoutes } from './reports/reports-api.js';
 import { BulkExports } from './fhir/bulk/export-jobs.js';
 import { bulkJobRoutes, exportOperation } from './fhir/bulk/export-api.js';
 import { viewerStaticRoutes } from './viewer/static-routes.js';
@@ -107,7 +112,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation));
   const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
-    repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks,
+    repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks, writeRules: [readingReportWriteRule],
   });
   const auth = new AuthService(
     db,
@@ -119,6 +124,8 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const blobRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-blobs-')) : join(config.dataDir, 'blobs');
   const blobs = await FileBlobStore.open(blobRoot);
   const imaging: DicomwebServices = { db, blobs, ingest: new DicomIngest(db, blobs, logger), linker: new ImagingStudyLinker(db, repo), audit, logger, shares: new ShareService(db) };
+  const assignments = new ReadingAssignments(repo, db, imaging.shares);
+  const reports = new ReadingReports(repo, await DocumentSigner.open(db), assignments, config.publicBaseUrl ?? 'urn:suhe:hub');
   const sealer = setInterval(() => void sealPending(db).catch((err) => logger.error('audit chain sealing failed', { error: (err as Error).message })), SEAL_INTERVAL_MS);
   sealer.unref();
   const accessFor = (req: express.Request): AccessControl => {
@@ -170,7 +177,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   app.use('/dicomweb', guard('/dicomweb'), dicomwebRoutes(imagingContext));
   // Share links open without an account (the link is the credential); everything else needs a token.
   app.use('/imaging/shared/:token', sharedLinkRoutes(imaging, (req) => auth.urls(req).origin));
-  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }));
+  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }), readingRoutes(imagingContext, reports, assignments));
   // The browser viewer (static files; it signs in as the built-in client suhe-viewer).
   app.use(viewerStaticRoutes());
   app.use((req) => {

@@ -13,11 +13,13 @@ export const VIEWER_CLIENT_ID = 'suhe-viewer';
 export const VIEWER_PATH = '/viewer/';
 
 /**
- * Reading images needs ImagingStudy search and read; read-only for every type until reports are
- * written from the viewer. online_access: a refresh token that lives while the tab does
- * (sessionStorage), so a reading session outlasts one 15-minute access token.
+ * Reading images needs ImagingStudy search and read; reading reports are written
+ * (DiagnosticReport create and update, through /imaging/…/reports), the recognition mark is set on
+ * the ImagingStudy (update), and measurements are saved as Observations (create). Nothing is
+ * deleted. online_access: a refresh token that lives while the tab does (sessionStorage), so a
+ * reading session outlasts one 15-minute access token.
  */
-export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs';
+export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.c';
 
 export const VIEWER_CLIENT: Omit<Client, 'status'> = {
   clientId: VIEWER_CLIENT_ID,

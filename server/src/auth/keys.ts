@@ -87,13 +87,14 @@ export class SigningKeys {
   }
 }
 
-function newKey(): { kid: string; privateJwk: JsonWebKey; publicJwk: JsonWebKey } {
+/** A new RSA key pair (2048 bits) as JWKs, its kid the RFC 7638 thumbprint. */
+export function newKey(): { kid: string; privateJwk: JsonWebKey; publicJwk: JsonWebKey } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicJwk = publicKey.export({ format: 'jwk' });
   return { kid: jwkThumbprint(publicJwk), privateJwk: privateKey.export({ format: 'jwk' }), publicJwk };
 }
 
-function toSigningKey(row: KeyRow): SigningKey {
+export function toSigningKey(row: Pick<KeyRow, 'kid' | 'private_jwk' | 'public_jwk' | 'retired_at'>): SigningKey {
   return {
     kid: row.kid,
     privateKey: createPrivateKey({ key: row.private_jwk, format: 'jwk' }),

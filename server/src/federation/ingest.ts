@@ -16,7 +16,8 @@ import { FhirError, operationOutcome } from '../fhir/errors.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import type { R4Validator } from '../fhir/validation.js';
-import { keyString, referencedKey, referencesIn, replaceReferences, sourceContentHash, type SourceKey } from './source-references.js';
+import { keyString, referencedKey, referencesIn, replaceReferences, type SourceKey } from './source-references.js';
+import { contentHash } from '../fhir/content-hash.js';
 import { sourceUri, type Source } from './source.js';
 
 /** One record as the source sent it: a resource, or the news that it was deleted. */
@@ -131,7 +132,7 @@ export class FederationIngest {
           deletes.push(entry);
           continue;
         }
-        const hash = sourceContentHash(entry.resource!);
+        const hash = contentHash(entry.resource!);
         if (row.arrived && !row.deleted && row.hash === hash) {
           summary.unchanged++;
           summary.results.push({ type: entry.type, sourceId: entry.sourceId, outcome: 'unchanged', hubId: row.hubId });

@@ -2,7 +2,6 @@
 // `Type/id` (maybe with `/_history/n`), the same with its own base URL in front, or the
 // `urn:uuid:` fullUrl of another entry of the Bundle it sent. Each becomes the key
 // (type, source id) that fed_map turns into a hub id.
-import { createHash } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 
 export interface SourceKey {
@@ -59,25 +58,4 @@ export function replaceReferences(value: unknown, replace: (reference: string) =
       } else if (child && typeof child === 'object') replaceReferences(child, replace);
     }
   }
-}
-
-/**
- * What decides "the source changed this resource": its content without the server-owned meta
- * (versionId, lastUpdated, source), with keys in a fixed order. The same resource sent twice,
- * or pulled again after a source restart, hashes the same.
- */
-export function sourceContentHash(resource: Resource): string {
-  const { meta, ...rest } = resource as Resource & { meta?: Record<string, unknown> };
-  const keptMeta = meta ? Object.fromEntries(Object.entries(meta).filter(([k]) => k !== 'versionId' && k !== 'lastUpdated' && k !== 'source')) : undefined;
-  const canonical = canonicalJson(keptMeta && Object.keys(keptMeta).length ? { ...rest, meta: keptMeta } : rest);
-  return createHash('sha256').update(canonical).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

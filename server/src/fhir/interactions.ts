@@ -16,7 +16,7 @@ import { searchCompartment, searchSystem, searchType } from './search-interactio
 import { everything } from './everything.js';
 import { startReindex } from './reindex.js';
 import type { R4Validator } from './validation.js';
-import type { OperationRegistry, PatientLinks } from './module-operations.js';
+import type { OperationRegistry, PatientLinks, WriteRule } from './module-operations.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -58,6 +58,8 @@ export interface InteractionContext {
   operations?: OperationRegistry;
   /** The master patient index's golden records and their members. */
   patientLinks?: PatientLinks;
+  /** Modules' rules on REST writes of the resources they own. */
+  writeRules?: WriteRule[];
 }
 
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {

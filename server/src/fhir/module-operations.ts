@@ -4,6 +4,7 @@
 // master patient index keeps (so that a golden Patient's searches cover its linked records).
 import type { Interaction, InteractionContext, InteractionResult, Method } from './interactions.js';
 import type { SearchRequest } from './search/model.js';
+import type { Resource } from '@medplum/fhirtypes';
 
 export interface ModuleOperation {
   /** With the `$`, e.g. `$ingest`. */
@@ -36,6 +37,13 @@ export class OperationRegistry {
       .map((op) => ({ name: op.name.slice(1), definition: op.definition }));
   }
 }
+
+/**
+ * A module's rule on REST writes of resources it owns (e.g. reading reports change only through
+ * the reporting API, where they are signed): throws (Forbidden, Invalid, Conflict) to refuse the
+ * write. Runs inside the write's transaction, with the stored version before and the one after.
+ */
+export type WriteRule = (kind: 'create' | 'update' | 'patch' | 'delete', write: { type: string; previous?: Resource; next?: Resource }) => void;
 
 /** The master patient index's links, as search needs them. */
 export interface PatientLinks {
