@@ -47,6 +47,7 @@ import { federationOperations } from './federation/operations.js';
 import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
 import { DocumentSigner } from './reports/document-signer.js';
+import { MeasurementStore } from './reports/measurement-store.js';
 import { readingReportWriteRule } from './reports/reading-report.js';
 import { ReadingAssignments } from './reports/reading-assignments.js';
 import { ReadingReports } from './reports/reading-reports.js';
@@ -177,7 +178,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   app.use('/dicomweb', guard('/dicomweb'), dicomwebRoutes(imagingContext));
   // Share links open without an account (the link is the credential); everything else needs a token.
   app.use('/imaging/shared/:token', sharedLinkRoutes(imaging, (req) => auth.urls(req).origin));
-  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }), readingRoutes(imagingContext, reports, assignments));
+  app.use('/imaging', guard('/imaging'), imagingApiRoutes(imagingContext, { dimse: config.dimse, listening: () => dimse?.port !== undefined }), readingRoutes(imagingContext, reports, assignments, new MeasurementStore(repo, db)));
   // The browser viewer (static files; it signs in as the built-in client suhe-viewer).
   app.use(viewerStaticRoutes());
   app.use((req) => {

@@ -190,6 +190,52 @@ describe.each(backends)('reading reports and assignments on %s', (backend) => {
     expect(versions.find((v: any) => v.versionId === '4').signature.valid).toBe(true);
   });
 
+  it('saves image measurements as coded Observations on the study\'s instances; lists and withdraws them', async () => {
+    const instances = (await (await as('reader', `/dicomweb/studies/${CT_STUDY}/instances`)).json()) as any[];
+    const [series, sop] = [instances[0]['0020000E'].Value[0], instances[0]['00080018'].Value[0]];
+    const length = { kind: 'length', seriesUid: series, sopInstanceUid: sop, frame: 1, points: [{ x: 100, y: 200 }, { x: 300, y: 200 }], values: [{ name: 'length', value: 140.625, unit: 'mm' }] };
+    const roi = {
+      kind: 'ellipse', seriesUid: series, sopInstanceUid: sop, frame: 1, points: [{ x: 10, y: 10 }, { x: 50, y: 40 }],
+      values: [{ name: 'area', value: 465.2, unit: 'mm2' }, { name: 'mean', value: -998.4, unit: "[hnsf'U]" }, { name: 'stdDev', value: 4.1, unit: "[hnsf'U]" }],
+    };
+    const post = (who: string, measurements: unknown[]) => send(who, 'POST', `/imaging/studies/${CT_STUDY}/measurements`, { measurements });
+    // Bad input: a clear 400 that names the measurement, and nothing saved.
+    expect((await post('reader', [{ ...length, points: [{ x: 1, y: 2 }] }])).status).toBe(400);
+    const wrongInstance = await post('reader', [length, { ...roi, sopInstanceUid: '1.2.3' }]);
+    expect(wrongInstance.status).toBe(400);
+    expect(await diagnostics(wrongInstance)).toContain('1.2.3');
+    expect((await post('reader', [{ ...length, values: [{ name: 'length', value: 1, unit: 'furlong' }] }])).status).toBe(400);
+    expect((await post('nurse', [length])).status).toBe(403);
+    expect(((await (await as('reader', `/imaging/studies/${CT_STUDY}/measurements`)).json()) as any).measurements).toEqual([]);
+
+    const res = await post('reader', [length, roi]);
+    expect(res.status).toBe(201);
+    const saved = ((await res.json()) as any).measurements;
+    expect(saved.map((m: any) => [m.kind, m.sopInstanceUid, m.points.length])).toEqual([['length', sop, 2], ['ellipse', sop, 2]]);
+    const observation = (await (await t.fetch(`${t.base}/Observation/${saved[0].id}`)).json()) as any;
+    expect(observation).toMatchObject({
+      status: 'final',
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '410668003' }] },
+      valueQuantity: { value: 140.625, system: 'http://unitsofmeasure.org', code: 'mm' },
+      derivedFrom: [{ reference: `ImagingStudy/${imagingStudy.id}` }],
+      subject: imagingStudy.subject,
+      performer: [{ reference: `Practitioner/${ids.reader}` }],
+    });
+    const region = (await (await t.fetch(`${t.base}/Observation/${saved[1].id}`)).json()) as any;
+    expect(region.component.map((c: any) => [c.code.coding[0].code, c.valueQuantity.value, c.valueQuantity.code])).toEqual([['42798000', 465.2, 'mm2'], ['373098007', -998.4, "[hnsf'U]"], ['386136009', 4.1, "[hnsf'U]"]]);
+    // Found by FHIR search too; not writable through FHIR.
+    const found = (await (await t.fetch(`${t.base}/Observation?derived-from=ImagingStudy/${imagingStudy.id}`)).json()) as Bundle;
+    expect(found.entry).toHaveLength(2);
+    expect((await t.fetch(`${t.base}/Observation/${saved[0].id}`, { method: 'DELETE' })).status).toBe(403);
+
+    expect((await as('colleague', `/imaging/measurements/${saved[0].id}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await as('reader', `/imaging/measurements/${saved[0].id}`, { method: 'DELETE' })).status).toBe(204);
+    const listed = ((await (await as('reader', `/imaging/studies/${CT_STUDY}/measurements`)).json()) as any).measurements;
+    expect(listed.map((m: any) => m.id)).toEqual([saved[1].id]);
+    expect(listed[0].values.map((v: any) => v.name)).toEqual(['area', 'mean', 'stdDev']);
+    expect(((await (await t.fetch(`${t.base}/Observation/${saved[0].id}`)).json()) as any).status).toBe('entered-in-error');
+  });
+
   it('reports of unknown ids answer 404, and each access is audited', async () => {
     expect((await send('reader', 'PUT', '/imaging/reports/does-not-exist', { findings: 'x' })).status).toBe(404);
     expect((await as('reader', '/imaging/reports/bad%20id/versions')).status).toBe(400);

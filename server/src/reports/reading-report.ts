@@ -9,6 +9,7 @@
 import type { DiagnosticReport, Resource } from '@medplum/fhirtypes';
 import { Forbidden, Invalid } from '../fhir/errors.js';
 import type { WriteRule } from '../fhir/module-operations.js';
+import { MEASUREMENT_TAG } from './image-measurements.js';
 
 export const READING_TAG = { system: 'https://suhe.example.cn/fhir/CodeSystem/report', code: 'reading', display: 'Image reading report' };
 export const SIGNED_STATUSES = new Set(['final', 'amended', 'corrected', 'appended']);
@@ -82,8 +83,15 @@ export function withContent(report: DiagnosticReport, content: ReportContent): D
   };
 }
 
-/** Plain FHIR writes may not create, change or delete reading reports. */
+function isImageMeasurement(resource: Resource | undefined): boolean {
+  return resource?.resourceType === 'Observation' && !!resource.meta?.tag?.some((t) => t.system === MEASUREMENT_TAG.system && t.code === MEASUREMENT_TAG.code);
+}
+
+/** Plain FHIR writes may not create, change or delete reading reports or saved image measurements. */
 export const readingReportWriteRule: WriteRule = (kind, { type, previous, next }) => {
+  if (type === 'Observation' && (isImageMeasurement(previous) || isImageMeasurement(next))) {
+    throw new Forbidden(`Image measurements are saved through the reporting API (POST /imaging/studies/{uid}/measurements, DELETE /imaging/measurements/{id}); this ${kind} was refused`);
+  }
   if (type !== 'DiagnosticReport' || !(isReadingReport(previous) || isReadingReport(next))) return;
   throw new Forbidden(
     `Reading reports are written through the reporting API (POST /imaging/studies/{uid}/reports, PUT /imaging/reports/{id}, POST /imaging/reports/{id}/sign), where drafts are kept by their reader and signed versions cannot change without a new signature; this ${kind} was refused`,

@@ -6,6 +6,8 @@
 import express, { Router, type Request } from 'express';
 import { Forbidden, Invalid, NotFound } from '../fhir/errors.js';
 import { readableStudy, type DicomwebContext, type StudyAccess } from '../imaging/dicomweb/context.js';
+import { parseMeasurements } from './image-measurements.js';
+import type { MeasurementStore } from './measurement-store.js';
 import { parseContent } from './reading-report.js';
 import { ReadingAssignments } from './reading-assignments.js';
 import type { ReadingReports } from './reading-reports.js';
@@ -15,7 +17,7 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Who may assign a study to a reader: as for sharing it. */
 const ASSIGNING_ROLES = new Set(['doctor', 'admin', 'institution']);
 
-export function readingRoutes(contextFor: (req: Request) => DicomwebContext, reports: ReadingReports, assignments: ReadingAssignments): Router {
+export function readingRoutes(contextFor: (req: Request) => DicomwebContext, reports: ReadingReports, assignments: ReadingAssignments, measurements: MeasurementStore): Router {
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
 
@@ -35,10 +37,13 @@ export function readingRoutes(contextFor: (req: Request) => DicomwebContext, rep
     const id = req.params.id as string;
     if (!ID.test(id)) throw new Invalid(`'${id.slice(0, 70)}' is not a report id`);
     const report = await reports.get(id);
-    const imagingStudyId = report.imagingStudy?.[0]?.reference?.split('/')[1];
+    return { report, study: await studyById(ctx, report.imagingStudy?.[0]?.reference?.split('/')[1], `No reading report ${id}`) };
+  };
+  /** The study of an ImagingStudy id, when the caller may read it; NotFound(`missing`) otherwise. */
+  const studyById = async (ctx: DicomwebContext, imagingStudyId: string | undefined, missing: string) => {
     const [row] = await ctx.db.query<{ study_uid: string }>('select study_uid from dicom_study where imaging_study_id = $1', [imagingStudyId ?? '']);
-    if (!row) throw new NotFound(`No reading report ${id}`);
-    return { report, study: await readableStudy(ctx, row.study_uid) };
+    if (!row) throw new NotFound(missing);
+    return readableStudy(ctx, row.study_uid);
   };
   const ifMatch = (req: Request) => /^(?:W\/)?"?([A-Za-z0-9\-.]{1,64})"?$/.exec(req.get('if-match') ?? '')?.[1];
   const audit = (ctx: DicomwebContext, study: StudyAccess, kind: 'read' | 'create' | 'update' | 'operation', id: string | undefined, detail: string) =>
@@ -92,6 +97,37 @@ export function readingRoutes(contextFor: (req: Request) => DicomwebContext, rep
     const versions = await reports.versions(req.params.id as string);
     audit(ctx, study, 'read', req.params.id as string, 'reading report versions');
     res.json({ versions });
+  });
+
+  router.get('/studies/:study/measurements', async (req, res) => {
+    const ctx = contextFor(req);
+    ctx.access.check('search-type', 'Observation');
+    const study = await studyOf(ctx, req);
+    const found = await measurements.ofStudy(study.imagingStudyId);
+    ctx.audit.record(ctx.access.actor, { kind: 'read', type: 'Observation', outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `image measurements of study ${study.studyUid}: ${found.length}` });
+    res.json({ measurements: found });
+  });
+
+  router.post('/studies/:study/measurements', async (req, res) => {
+    const ctx = contextFor(req);
+    ctx.access.check('create', 'Observation');
+    const reader = readerOf(ctx);
+    const study = await studyOf(ctx, req);
+    const saved = await measurements.save(study, reader, parseMeasurements(req.body));
+    ctx.audit.record(ctx.access.actor, { kind: 'create', type: 'Observation', outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `${saved.length} image measurement(s) of study ${study.studyUid}: ${saved.map((m) => m.id).join(', ')}` });
+    res.status(201).json({ measurements: saved });
+  });
+
+  router.delete('/measurements/:id', async (req, res) => {
+    const ctx = contextFor(req);
+    ctx.access.check('update', 'Observation');
+    const reader = readerOf(ctx);
+    const id = req.params.id as string;
+    if (!ID.test(id)) throw new Invalid(`'${id.slice(0, 70)}' is not a measurement id`);
+    const study = await studyById(ctx, await measurements.studyOf(id), `No saved measurement ${id}`);
+    await measurements.withdraw(id, reader);
+    ctx.audit.record(ctx.access.actor, { kind: 'update', type: 'Observation', id, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: 'image measurement withdrawn (entered-in-error)' });
+    res.status(204).end();
   });
 
   router.post('/studies/:study/assignments', async (req, res) => {
