@@ -2,9 +2,10 @@
 // playwright-core, a fresh profile per launch, the standard flags, a 1366×768 laptop window.
 // Also what every viewer test reads back from the page: the canvas's pixel statistics, the hub
 // sign-in, and waiting for the viewport to settle.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_BINARY } from './parts.js';
 
@@ -121,4 +122,19 @@ export async function settledAt(page: Page, index: number, viewportSelector = '[
     { timeout: HANG_BOUND_MS },
   );
   return page.locator(viewportSelector).getAttribute('data-state');
+}
+
+/**
+ * Screenshots are taken in Chinese (the viewer's default) where a Chinese font is installed;
+ * elsewhere Chromium would draw empty boxes, so they are taken in English.
+ */
+export const CHINESE_FONT = await new Promise<boolean>((done) => execFile('fc-list', [':lang=zh'], { timeout: 10_000 }, (err, out) => done(!err && out.trim().length > 0)));
+
+/** A screenshot of the page in a language this machine can draw (see CHINESE_FONT). */
+export async function readableScreenshot(page: Page, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const language = page.locator('[data-testid="switch-language"]');
+  if (!CHINESE_FONT) await language.click();
+  await page.screenshot({ path });
+  if (!CHINESE_FONT) await language.click();
 }

@@ -52,6 +52,7 @@ describe.each(backends)('imaging shares and recognition on %s', (backend) => {
     expect(created.status).toBe(201);
     const share = (await created.json()) as any;
     expect(share).toMatchObject({ kind: 'practitioner', studyUid: CT_STUDY, recipient: `Practitioner/${ids.reader}` });
+    expect(share.url ?? share.viewerUrl).toBeUndefined(); // only links have addresses
     const studies = (await (await as('reader', '/dicomweb/studies')).json()) as any[];
     expect(studies.map((s) => s['0020000D'].Value[0])).toEqual([CT_STUDY]);
     expect((await as('reader', `/dicomweb/studies/${CT_STUDY}/metadata`)).status).toBe(200);
@@ -72,11 +73,21 @@ describe.each(backends)('imaging shares and recognition on %s', (backend) => {
     const res = await as('admin', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'link', expiresInHours: 2, accessCode: '246810' }));
     const share = (await res.json()) as any;
     expect(share.url).toMatch(new RegExp(`/imaging/shared/[\\w-]{40,}/dicomweb/studies/${CT_STUDY}$`));
+    // The viewer's link carries the same token, in the fragment (never sent to a server).
+    const token = /\/imaging\/shared\/([\w-]+)\//.exec(share.url)![1];
+    expect(share.viewerUrl).toBe(`${t.url}/viewer/#/shared/${token}/${CT_STUDY}`);
     expect(share.hasAccessCode).toBe(true);
-    expect((await fetch(`${share.url}/metadata`)).status).toBe(403);
-    expect((await fetch(`${share.url}/metadata`, { headers: { 'x-share-code': '000000' } })).status).toBe(403);
+    // Each refusal says why, for a client to act on (ask for the code, or say the link is closed).
+    const refusal = async (res: Response) => {
+      const outcome = (await res.json()) as any;
+      return { status: res.status, reason: outcome.issue[0].details?.coding?.[0]?.code, text: outcome.issue[0].diagnostics };
+    };
+    await expect(refusal(await fetch(`${share.url}/metadata`))).resolves.toMatchObject({ status: 403, reason: 'code-required', text: expect.stringMatching(/needs its access code/) });
+    await expect(refusal(await fetch(`${share.url}/metadata`, { headers: { 'x-share-code': '000000' } }))).resolves.toMatchObject({ status: 403, reason: 'code-wrong', text: 'The access code is wrong' });
     const opened = await fetch(`${share.url}/metadata`, { headers: { 'x-share-code': '246810' } });
     expect(opened.status).toBe(200);
+    // Until when the link works, for the viewer's banner.
+    expect(Math.abs(Date.parse(opened.headers.get('x-share-expires')!) - (Date.now() + 2 * 3_600_000))).toBeLessThan(60_000);
     const metadata = (await opened.json()) as any[];
     expect(metadata).toHaveLength(dicomFiles('series/ct-10').length);
     // Bulk data URIs stay inside the share.
@@ -91,19 +102,26 @@ describe.each(backends)('imaging shares and recognition on %s', (backend) => {
     expect((await fetch(share.url, { method: 'POST', headers: { 'x-share-code': '246810' } })).status).toBe(403);
     // Expired, then revoked: closed at once.
     await t.hub.db.query("update imaging_share set expires_at = now() - interval '1 minute' where id = $1", [share.id]);
-    expect((await fetch(`${share.url}/metadata?code=246810`)).status).toBe(403);
+    await expect(refusal(await fetch(`${share.url}/metadata?code=246810`))).resolves.toMatchObject({ status: 403, reason: 'expired' });
     await t.hub.db.query("update imaging_share set expires_at = now() + interval '1 hour' where id = $1", [share.id]);
     expect((await as('admin', `/imaging/shares/${share.id}`, { method: 'DELETE' })).status).toBe(200);
     const revoked = await fetch(`${share.url}/metadata?code=246810`);
     expect(revoked.status).toBe(403);
-    expect(((await revoked.json()) as any).issue[0].diagnostics).toMatch(/revoked/);
+    await expect(refusal(revoked)).resolves.toMatchObject({ reason: 'revoked', text: expect.stringMatching(/revoked/) });
   });
 
   it('locks a link after ten wrong codes, and refuses links without an expiry', async () => {
     const share = (await (await as('admin', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'link', expiresInHours: 1, accessCode: 'right-code' }))).json()) as any;
-    for (let i = 0; i < 10; i++) expect((await fetch(`${share.url}/metadata?code=wrong-${i}`)).status).toBe(403);
+    // Asking without a code guesses nothing and does not count (a viewer asks so on every load).
+    for (let i = 0; i < 12; i++) expect((await fetch(`${share.url}/metadata`)).status).toBe(403);
+    for (let i = 0; i < 9; i++) expect((await fetch(`${share.url}/metadata?code=wrong-${i}`)).status).toBe(403);
+    expect((await fetch(`${share.url}/metadata?code=right-code`)).status).toBe(200);
+    expect((await fetch(`${share.url}/metadata?code=wrong-9`)).status).toBe(403);
     const locked = await fetch(`${share.url}/metadata?code=right-code`);
-    expect(((await locked.json()) as any).issue[0].diagnostics).toMatch(/locked/);
+    expect(locked.status).toBe(403);
+    const outcome = (await locked.json()) as any;
+    expect(outcome.issue[0].diagnostics).toMatch(/locked/);
+    expect(outcome.issue[0].details.coding[0]).toEqual({ system: 'https://suhe.example.cn/fhir/CodeSystem/share-link-refusal', code: 'locked' });
     expect((await as('admin', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'link' }))).status).toBe(400);
     expect((await as('admin', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'practitioner', recipient: 'Patient/1' }))).status).toBe(400);
   });

@@ -6,6 +6,8 @@ export interface HubLocation {
   viewerUrl: string;
   fhirBase: string;
   dicomweb: string;
+  /** The imaging cloud's own API (shares; share links below /shared/). */
+  imaging: string;
   authorizeUrl: string;
   tokenUrl: string;
   revokeUrl: string;
@@ -20,6 +22,7 @@ export function hubLocation(href: string): HubLocation {
     viewerUrl: `${root}/viewer/`,
     fhirBase: `${root}/fhir`,
     dicomweb: `${root}/dicomweb`,
+    imaging: `${root}/imaging`,
     authorizeUrl: `${root}/oauth2/authorize`,
     tokenUrl: `${root}/oauth2/token`,
     revokeUrl: `${root}/oauth2/revoke`,

@@ -1,10 +1,11 @@
 // The viewer's entry point: finish or start signing in, then show the screen the fragment names.
+// A share link (#/shared/…) opens without signing in: share/shared-link.ts.
 import './styles.css';
 import cornerstone from 'cornerstone-core';
 import type { AppContext } from './app-context.js';
 import { appShell } from './app-shell.js';
 import { Session, SessionExpired, SignInError } from './auth/session.js';
-import { HubClient } from './dicomweb/http.js';
+import { HubClient, type HttpClient } from './dicomweb/http.js';
 import { hubLocation } from './hub-location.js';
 import { language, t } from './i18n/i18n.js';
 import { registerSuheImageLoader } from './imaging/image-loader.js';
@@ -12,6 +13,7 @@ import { InstanceCatalogue } from './imaging/instance-catalogue.js';
 import { JpegLosslessDecoder } from './imaging/jpeg-lossless-client.js';
 import { readingScreen } from './reading/reading-screen.js';
 import { parseRoute } from './router.js';
+import { openSharedLink } from './share/shared-link.js';
 import { el } from './ui/dom.js';
 import { Scope } from './ui/scope.js';
 import { worklistScreen } from './worklist/worklist-screen.js';
@@ -25,6 +27,9 @@ async function start(): Promise<void> {
   const hub = hubLocation(location.href);
   const session = new Session(hub);
   const body = document.body;
+  const first = parseRoute(location.hash);
+  // No account, no sign-in, no session: the link alone opens its one study.
+  if (first.screen === 'shared') return openSharedLink({ body, hub, token: first.token, studyUid: first.studyUid, imageLoader });
 
   try {
     await session.completeSignIn(location.href);
@@ -42,16 +47,14 @@ async function start(): Promise<void> {
   }
 
   const client = new HubClient(session);
-  const catalogue = new InstanceCatalogue();
-  const jpegLossless = new JpegLosslessDecoder(new URL(__JPEG_LOSSLESS_WORKER__, import.meta.url));
-  registerSuheImageLoader({ client, catalogue, jpegLossless });
-  cornerstone.imageCache.setMaximumSizeBytes(IMAGE_CACHE_BYTES);
+  const catalogue = imageLoader(client);
 
   const app: AppContext = {
     hub,
     session,
     client,
     catalogue,
+    dicomweb: { base: hub.dicomweb, client },
     navigate: (route) => {
       if (location.hash === route) render();
       else location.hash = route;
@@ -71,11 +74,22 @@ async function start(): Promise<void> {
     scope.dispose();
     scope = new Scope();
     const route = parseRoute(location.hash);
+    // A share link starts afresh, without this session (see the top of start()).
+    if (route.screen === 'shared') return location.reload();
     if (route.screen === 'study') readingScreen(app, shell.main, route.studyUid, scope);
     else worklistScreen(app, shell.main, scope);
   };
   window.addEventListener('hashchange', render);
   render();
+}
+
+/** Registers the suhe: image loader, reading through `client`; answers the catalogue it consults. */
+function imageLoader(client: HttpClient): InstanceCatalogue {
+  const catalogue = new InstanceCatalogue();
+  const jpegLossless = new JpegLosslessDecoder(new URL(__JPEG_LOSSLESS_WORKER__, import.meta.url));
+  registerSuheImageLoader({ client, catalogue, jpegLossless });
+  cornerstone.imageCache.setMaximumSizeBytes(IMAGE_CACHE_BYTES);
+  return catalogue;
 }
 
 function showSignedOut(body: HTMLElement, message: string, signIn: () => void): void {

@@ -1,12 +1,19 @@
 // Routes live in the fragment (#/, #/study/<uid>), so the viewer's address — and its OAuth
 // redirect URI — stays exactly <hub>/viewer/, and no route ever reaches the server.
-export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string };
+// #/shared/<token>/<uid> opens a share link without an account (share/shared-link.ts): the token
+// in the fragment never reaches a server log or a Referer header.
+export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string };
 
 export function parseRoute(hash: string): Route {
   const study = /^#\/study\/([^/]+)$/.exec(hash);
   if (study) {
     const uid = decodeURIComponent(study[1]);
     if (/^[0-9.]{1,64}$/.test(uid)) return { screen: 'study', studyUid: uid };
+  }
+  if (hash.startsWith('#/shared/')) {
+    // A mangled link (cut short when pasted) stays a share link, empty, and says so; never the worklist.
+    const shared = /^#\/shared\/([A-Za-z0-9_-]{16,128})\/([0-9.]{1,64})$/.exec(hash);
+    return { screen: 'shared', token: shared?.[1] ?? '', studyUid: shared?.[2] ?? '' };
   }
   return { screen: 'worklist' };
 }

@@ -15,11 +15,12 @@ export const VIEWER_PATH = '/viewer/';
 /**
  * Reading images needs ImagingStudy search and read; reading reports are written
  * (DiagnosticReport create and update, through /imaging/…/reports), the recognition mark is set on
- * the ImagingStudy (update), and measurements are saved as Observations (create). Nothing is
+ * the ImagingStudy (update), and measurements are saved as Observations (create; withdrawn by an
+ * update to entered-in-error). Nothing is
  * deleted. online_access: a refresh token that lives while the tab does (sessionStorage), so a
  * reading session outlasts one 15-minute access token.
  */
-export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.c';
+export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu';
 
 export const VIEWER_CLIENT: Omit<Client, 'status'> = {
   clientId: VIEWER_CLIENT_ID,

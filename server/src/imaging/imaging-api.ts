@@ -4,6 +4,7 @@
 // dicomweb/studies/{uid}/... opens read-only DICOMweb for that one study without an account.
 import express, { Router, type Request } from 'express';
 import type { AccessControl, Actor } from '../fhir/access/access-control.js';
+import { VIEWER_PATH } from '../auth/built-in-clients.js';
 import { Forbidden, Invalid } from '../fhir/errors.js';
 import { readableStudy, type DicomwebContext, type DicomwebServices } from './dicomweb/context.js';
 import { dicomwebRoutes } from './dicomweb/routes.js';
@@ -39,7 +40,10 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
     const { share, token } = await ctx.shares.create({ ...body, studyUid: study.studyUid } as ShareRequest, actorName(ctx.access.actor));
     ctx.audit.record(ctx.access.actor, { kind: 'operation', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `share ${share.id} created (${share.kind}${share.recipient ? ` ${share.recipient}` : ''})` });
     const origin = ctx.base.replace(/\/dicomweb$/, '');
-    res.status(201).json({ ...share, ...(token ? { url: `${origin}/imaging/shared/${token}/dicomweb/studies/${share.studyUid}` } : {}) });
+    // url: the shared study's DICOMweb base. viewerUrl: the viewer opening it, the token in the
+    // fragment, which browsers never send to a server (so it stays out of logs and Referer).
+    const links = token ? { url: `${origin}/imaging/shared/${token}/dicomweb/studies/${share.studyUid}`, viewerUrl: `${origin}${VIEWER_PATH}#/shared/${token}/${share.studyUid}` } : {};
+    res.status(201).json({ ...share, ...links });
   });
 
   router.get('/studies/:study/shares', async (req, res) => {
@@ -92,6 +96,8 @@ export function sharedLinkRoutes(services: DicomwebServices, origin: (req: Reque
     const token = (req.params as Record<string, string>).token;
     const code = req.get('x-share-code') ?? new URL(req.originalUrl, 'http://x').searchParams.get('code') ?? undefined;
     const share = await services.shares.openLink(token, code);
+    // So a viewer opened from the link can say until when it works.
+    if (share.expiresAt) res.setHeader('X-Share-Expires', share.expiresAt);
     const access: AccessControl = {
       actor: { clientId: `share:${share.id}`, address: req.ip },
       check: (kind, type) => {

@@ -4,6 +4,7 @@
 // be revoked at once; too many wrong codes lock a link.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Database, SqlExecutor } from '../db/database.js';
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import { Forbidden, Invalid, NotFound } from '../fhir/errors.js';
 
 export type ShareKind = 'organization' | 'practitioner' | 'link';
@@ -44,6 +45,26 @@ interface ShareRow {
   created_at: Date | string;
   expires_at: Date | string | null;
   revoked_at: Date | string | null;
+}
+
+/** Why a share link was refused, for clients (the viewer asks for a code only when one is needed). */
+export type LinkRefusal = 'code-required' | 'code-wrong' | 'locked' | 'revoked' | 'expired';
+export const LINK_REFUSAL_SYSTEM = 'https://suhe.example.cn/fhir/CodeSystem/share-link-refusal';
+
+/** 403 for a share link, its reason also in the OperationOutcome's issue.details.coding. */
+export class ShareLinkRefused extends Forbidden {
+  constructor(
+    readonly reason: LinkRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  override toOperationOutcome(): OperationOutcome {
+    const outcome = super.toOperationOutcome();
+    outcome.issue[0].details = { coding: [{ system: LINK_REFUSAL_SYSTEM, code: this.reason }], text: this.message };
+    return outcome;
+  }
 }
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -107,14 +128,17 @@ export class ShareService {
   async openLink(token: string, code: string | undefined): Promise<Share> {
     const [row] = await this.db.query<ShareRow>('select * from imaging_share where token_hash = $1', [hash(token)]);
     if (!row) throw new NotFound('This share link does not exist');
-    if (row.revoked_at) throw new Forbidden('This share link was revoked');
-    if (row.expires_at && new Date(row.expires_at) <= new Date()) throw new Forbidden('This share link has expired');
+    if (row.revoked_at) throw new ShareLinkRefused('revoked', 'This share link was revoked');
+    if (row.expires_at && new Date(row.expires_at) <= new Date()) throw new ShareLinkRefused('expired', 'This share link has expired');
     if (row.code_hash) {
-      if (row.failed_codes >= MAX_FAILED_CODES) throw new Forbidden('This share link is locked after too many wrong access codes; ask for a new one');
-      const given = Buffer.from(hash(`${row.id}:${code ?? ''}`));
-      if (!code || !timingSafeEqual(given, Buffer.from(row.code_hash))) {
+      if (row.failed_codes >= MAX_FAILED_CODES) throw new ShareLinkRefused('locked', 'This share link is locked after too many wrong access codes; ask for a new one');
+      // A request without a code guesses nothing, so only wrong codes count towards the lock
+      // (a viewer opening the link first asks without one, to learn whether a code is needed).
+      if (!code) throw new ShareLinkRefused('code-required', 'This share link needs its access code (X-Share-Code header or code= parameter)');
+      const given = Buffer.from(hash(`${row.id}:${code}`));
+      if (!timingSafeEqual(given, Buffer.from(row.code_hash))) {
         await this.db.query('update imaging_share set failed_codes = failed_codes + 1 where id = $1', [row.id]);
-        throw new Forbidden(code ? 'The access code is wrong' : 'This share link needs its access code (X-Share-Code header or code= parameter)');
+        throw new ShareLinkRefused('code-wrong', 'The access code is wrong');
       }
     }
     return toShare(row);

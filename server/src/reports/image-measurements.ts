@@ -22,6 +22,8 @@ const CODES: Record<string, Coding> = {
   stdDev: { system: SCT, code: '386136009', display: 'Standard deviation' },
   min: { system: SCT, code: '255605001', display: 'Minimum' },
   max: { system: SCT, code: '56851009', display: 'Maximum' },
+  // No standard code counts the pixels a region's statistics were taken over.
+  pixelCount: { system: 'https://suhe.example.cn/fhir/CodeSystem/image-measure', code: 'pixel-count', display: 'Number of pixels' },
 };
 /** A region measurement as a whole: DICOM's "Measurement Group". */
 const REGION_CODE: Coding = { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '125007', display: 'Measurement Group' };
@@ -31,7 +33,7 @@ const POINTS: Record<Shape, number> = { length: 2, angle: 3, rectangle: 2, ellip
 const UNITS = new Set(['mm', 'mm2', 'deg', "[hnsf'U]", '1', 'px', 'px2']);
 
 type Shape = (typeof SHAPES)[number];
-type ValueName = 'length' | 'angle' | 'area' | 'mean' | 'stdDev' | 'min' | 'max';
+type ValueName = 'length' | 'angle' | 'area' | 'mean' | 'stdDev' | 'min' | 'max' | 'pixelCount';
 
 export interface ImageMeasurement {
   kind: Shape;

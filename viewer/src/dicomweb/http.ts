@@ -1,6 +1,7 @@
 // Requests to the hub with the user's bearer token. Every request has a time limit (the viewer
 // must never wait forever), and a 401 is retried once after renewing the token — it means the
-// token was revoked or expired in flight.
+// token was revoked or expired in flight. HttpClient is what the reading screen and the image
+// loader need: this bearer client, or a share link's (share-client.ts), which has no token.
 import { SessionExpired, type Session } from '../auth/session.js';
 
 export class HttpError extends Error {
@@ -30,12 +31,32 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** A request that changes something (the hub's own API, e.g. shares); GET otherwise. */
+export interface SendOptions extends RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Sent as application/json. */
+  json?: unknown;
+  /** The version the change is based on (If-Match), so a concurrent change is not overwritten. */
+  ifMatch?: string;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class HubClient {
+/** Reads from the hub: what the reading screen, the study loader and the image loader use. */
+export interface HttpClient {
+  get(url: string, options?: RequestOptions): Promise<Response>;
+  json<T>(url: string, options?: RequestOptions): Promise<T>;
+}
+
+export class HubClient implements HttpClient {
   constructor(readonly session: Session) {}
 
-  async get(url: string, options: RequestOptions = {}): Promise<Response> {
+  get(url: string, options: RequestOptions = {}): Promise<Response> {
+    return this.request(url, options);
+  }
+
+  /** Any method; a 401 means the request was not processed, so it is safe to retry once. */
+  async request(url: string, options: SendOptions = {}): Promise<Response> {
     let res = await this.send(url, await this.session.accessToken(), options);
     if (res.status === 401) {
       await res.body?.cancel();
@@ -51,16 +72,25 @@ export class HubClient {
     return (await res.json()) as T;
   }
 
-  private async send(url: string, token: string, options: RequestOptions): Promise<Response> {
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = options.signal ? anySignal([options.signal, timeout]) : timeout;
-    try {
-      return await fetch(url, { headers: { authorization: `Bearer ${token}`, ...(options.accept ? { accept: options.accept } : {}) }, signal });
-    } catch (err) {
-      if (timeout.aborted) throw new RequestFailed('timeout', `no answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
-      if (options.signal?.aborted) throw err;
-      throw new RequestFailed('network', (err as Error).message);
-    }
+  private send(url: string, token: string, options: SendOptions): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(options.accept ? { accept: options.accept } : {}) };
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    if (options.ifMatch) headers['if-match'] = options.ifMatch;
+    const body = options.json !== undefined ? JSON.stringify(options.json) : undefined;
+    return timedFetch(url, { method: options.method ?? 'GET', headers, body }, options);
+  }
+}
+
+/** fetch with the request's time limit; failures become RequestFailed (timeout or network). */
+export async function timedFetch(url: string, init: RequestInit, options: RequestOptions): Promise<Response> {
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = options.signal ? anySignal([options.signal, timeout]) : timeout;
+  try {
+    return await fetch(url, { ...init, signal });
+  } catch (err) {
+    if (timeout.aborted) throw new RequestFailed('timeout', `no answer within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
+    if (options.signal?.aborted) throw err;
+    throw new RequestFailed('network', (err as Error).message);
   }
 }
 
@@ -75,11 +105,17 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
 
 /** The OperationOutcome's text (the hub answers every error with one), or the status text. */
 async function problemText(res: Response): Promise<string> {
+  return (await problemOf(res)).text;
+}
+
+/** The OperationOutcome's text and its first issue's coded reasons (details.coding). */
+export async function problemOf(res: Response): Promise<{ text: string; codes: string[] }> {
   try {
-    const body = (await res.json()) as { issue?: { diagnostics?: string; details?: { text?: string } }[] };
+    const body = (await res.json()) as { issue?: { diagnostics?: string; details?: { text?: string; coding?: { code?: string }[] } }[] };
     const issue = body.issue?.[0];
-    return issue?.diagnostics ?? issue?.details?.text ?? res.statusText;
+    const codes = (issue?.details?.coding ?? []).map((c) => c.code).filter((c): c is string => typeof c === 'string');
+    return { text: issue?.diagnostics ?? issue?.details?.text ?? res.statusText, codes };
   } catch {
-    return res.statusText || `HTTP ${res.status}`;
+    return { text: res.statusText || `HTTP ${res.status}`, codes: [] };
   }
 }

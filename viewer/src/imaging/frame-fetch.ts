@@ -2,7 +2,7 @@
 // asked for first: the hub sends native pixel data that way and decodes RLE and JPEG baseline
 // for us. For syntaxes it cannot decode it answers 406, and the frame is then asked for as
 // stored (transfer-syntax=*), to be decoded here or explained.
-import type { HubClient } from '../dicomweb/http.js';
+import type { HttpClient } from '../dicomweb/http.js';
 import { boundaryOf, headerParameter, splitMultipart } from '../dicomweb/multipart.js';
 import { Undisplayable } from './errors.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntaxes.js';
@@ -21,7 +21,7 @@ const FRAME_TIMEOUT_MS = 60_000;
  * `hubDecodes`: whether asking for uncompressed can succeed (from the stored syntax, which
  * QIDO-RS instance results carry); when it cannot, the round trip that would answer 406 is skipped.
  */
-export async function fetchFrame(client: HubClient, frameUrl: string, hubDecodes: boolean): Promise<FetchedFrame> {
+export async function fetchFrame(client: HttpClient, frameUrl: string, hubDecodes: boolean): Promise<FetchedFrame> {
   if (hubDecodes) {
     const res = await client.get(frameUrl, { accept: UNCOMPRESSED, timeoutMs: FRAME_TIMEOUT_MS, allow: [406] });
     if (res.status !== 406) return singlePart(res, EXPLICIT_VR_LITTLE_ENDIAN);

@@ -5,7 +5,7 @@
 import cornerstone, { type Image } from 'cornerstone-core';
 import { SessionExpired } from '../auth/session.js';
 import type { DicomJson } from '../dicomweb/dicom-json.js';
-import { HttpError, RequestFailed, type HubClient } from '../dicomweb/http.js';
+import { HttpError, RequestFailed, type HttpClient } from '../dicomweb/http.js';
 import { cornerstoneImage } from './cornerstone-image.js';
 import { Undisplayable } from './errors.js';
 import { fetchFrame } from './frame-fetch.js';
@@ -17,7 +17,8 @@ import { colourPixels, greyscalePixels } from './pixel-data.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, isNativeSyntax, JPEG_LOSSLESS, JPEG_LOSSY, syntaxName } from './transfer-syntaxes.js';
 
 export interface LoaderDependencies {
-  client: HubClient;
+  /** The signed-in client, or a share link's: image ids carry full URLs under either's base. */
+  client: HttpClient;
   catalogue: InstanceCatalogue;
   jpegLossless: JpegLosslessDecoder;
 }

@@ -12,6 +12,8 @@ export function handleShortcut(event: KeyboardEvent, shortcuts: Shortcut[]): boo
   const target = event.target as HTMLElement | null;
   if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return false;
   if (event.altKey || event.metaKey || event.ctrlKey) return false;
+  // The space bar presses a focused button or link, as keyboard users expect; elsewhere it is a shortcut.
+  if (event.key === ' ' && target && (target.tagName === 'BUTTON' || target.tagName === 'A' || target.tagName === 'SUMMARY')) return false;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
   const shortcut = shortcuts.find((s) => s.keys.includes(key));
   if (!shortcut) return false;

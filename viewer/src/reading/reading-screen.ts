@@ -10,38 +10,62 @@ import { loadSeriesStack, loadStudy } from '../study/study-data.js';
 import { seriesStrip } from '../study/series-strip.js';
 import { el, setText, translateTree } from '../ui/dom.js';
 import type { Scope } from '../ui/scope.js';
+import { shareControl } from '../share/share-dialog.js';
+import { Cine } from './cine.js';
+import { cineControls } from './cine-controls.js';
 import { helpDialog } from './help-panel.js';
 import { handleShortcut, type Shortcut } from './keyboard.js';
 import { drawMeasurements } from './measurement-layer.js';
 import { measurementPanel } from './measurement-panel.js';
+import { measurementSaving } from '../report/measurement-saving.js';
+import { recognitionPanel } from '../report/recognition-panel.js';
+import { reportPanel } from '../report/report-panel.js';
 import { MeasurementList } from './measurements.js';
+import { modalityUnit } from './modality-unit.js';
+import { orientationControls } from './orientation-controls.js';
 import { viewportOverlay } from './overlay.js';
+import { pixelProbe } from './probe.js';
 import { WINDOW_PRESETS } from './presets.js';
 import { StackViewport } from './stack-viewport.js';
 import { ViewportTools, type ToolName } from './tools.js';
 
-const TOOLS: { name: ToolName; label: MessageKey; key: string }[] = [
+const TOOLS: { name: ToolName; label: MessageKey; key: string; hint?: MessageKey }[] = [
   { name: 'windowLevel', label: 'toolWindowLevel', key: 'w' },
   { name: 'pan', label: 'toolPan', key: 'p' },
   { name: 'zoom', label: 'toolZoom', key: 'z' },
   { name: 'length', label: 'toolLength', key: 'l' },
+  { name: 'angle', label: 'toolAngle', key: 'a', hint: 'keyAngleHint' },
+  { name: 'rectangle', label: 'toolRectangle', key: 'b' },
+  { name: 'ellipse', label: 'toolEllipse', key: 'e' },
+  { name: 'probe', label: 'toolProbe', key: 'v' },
 ];
 
 export function readingScreen(app: AppContext, container: HTMLElement, studyUid: string, scope: Scope): void {
+  // Asked for first: the hub answers while the screen is being built (awaited below).
+  const studyLoading = loadStudy(app.dicomweb.client, app.dicomweb.base, studyUid);
   const measurements = new MeasurementList();
+  const saving = app.sharedLink ? undefined : measurementSaving(app, studyUid, measurements, scope);
   const viewport = new StackViewport(() => app.signInAgain());
-  const tools = new ViewportTools(viewport, measurements);
+  const valueUnit = (imageId: string) => modalityUnit(app.catalogue.get(imageId)?.metadata);
+  const tools = new ViewportTools(viewport, measurements, valueUnit);
   drawMeasurements(viewport, measurements, tools);
+  const probe = pixelProbe(viewport, () => tools.active === 'probe', valueUnit, scope);
+  const cine = new Cine(viewport);
+  tools.onUserScroll(() => cine.stop());
+  scope.add(() => cine.stop());
+  const cineUi = cineControls(cine);
+  const orientation = orientationControls(viewport);
   let study: DicomJson = {};
   let openSeries: DicomJson | undefined;
 
   const toolButtons = TOOLS.map((tool) =>
-    el('button', { className: 'tool', i18n: tool.label, attrs: { 'data-testid': `tool-${tool.name}`, 'aria-pressed': tool.name === tools.active ? 'true' : 'false' }, on: { click: () => chooseTool(tool.name) } }),
+    el('button', { className: 'tool', i18n: tool.label, i18nAttrs: tool.hint ? { title: tool.hint } : undefined, attrs: { 'data-testid': `tool-${tool.name}`, 'aria-pressed': tool.name === tools.active ? 'true' : 'false' }, on: { click: () => chooseTool(tool.name) } }),
   );
   const chooseTool = (name: ToolName) => {
     tools.cancel();
     tools.active = name;
     toolButtons.forEach((b, i) => b.setAttribute('aria-pressed', TOOLS[i].name === name ? 'true' : 'false'));
+    probe.refresh();
   };
   const applyPreset = (width: number, center: number) => {
     if (viewport.image && !viewport.image.color) viewport.setViewport({ voi: { windowWidth: width, windowCenter: center } });
@@ -66,6 +90,8 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
     { keys: ['0'], label: 'presetDefault', run: applyDefaultWindow },
     { keys: ['i'], label: 'invert', run: toggleInvert },
     { keys: ['r'], label: 'reset', run: () => viewport.reset() },
+    ...orientation.shortcuts,
+    ...cineUi.shortcuts,
     { keys: ['?', 'h'], label: 'help', run: () => help.open() },
     { keys: ['Escape'], label: 'keyEscape', run: () => tools.cancel() },
   ];
@@ -94,7 +120,8 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
   const overlay = viewportOverlay(viewport, () => ({ study, series: openSeries }), scope);
   const seriesColumn = el('div', { className: 'series-column' }, [el('p', { className: 'hint', i18n: 'loading' })]);
   const toolbar = el('div', { className: 'toolbar', attrs: { role: 'toolbar' } }, [
-    el('button', { className: 'back', i18n: 'backToWorklist', attrs: { 'data-testid': 'back-to-worklist' }, on: { click: () => app.navigate('#/') } }),
+    // Opened from a share link there is no worklist to go back to, and nothing to share.
+    app.sharedLink ? null : el('button', { className: 'back', i18n: 'backToWorklist', attrs: { 'data-testid': 'back-to-worklist' }, on: { click: () => app.navigate('#/') } }),
     el('span', { className: 'group' }, toolButtons),
     el('span', { className: 'group', attrs: { 'aria-label': t('presets') } }, [
       ...WINDOW_PRESETS.map((p) =>
@@ -107,7 +134,15 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
       el('button', { i18n: 'reset', attrs: { 'data-testid': 'reset', title: 'R' }, on: { click: () => viewport.reset() } }),
       el('button', { i18n: 'help', attrs: { 'data-testid': 'help-open', title: '?' }, on: { click: () => help.open() } }),
     ]),
+    el('span', { className: 'group' }, orientation.buttons),
+    cineUi.element,
+    shareControl(app, studyUid, scope),
   ]);
+  // A mouse click on a toolbar button leaves the keyboard focus where it was (on the image), so
+  // the space bar still plays cine after choosing a tool; Tab still reaches every button.
+  toolbar.addEventListener('mousedown', (e) => {
+    if ((e.target as Element).closest('.toolbar > .group > button')) e.preventDefault();
+  });
   const viewportFrame = el('div', { className: 'viewport-frame' }, [viewport.element]);
   container.replaceChildren(
     el('div', { className: 'reading', attrs: { 'data-testid': 'reading' } }, [
@@ -115,13 +150,19 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
       el('div', { className: 'reading-body' }, [
         seriesColumn,
         el('div', { className: 'viewport-column' }, [viewportFrame, slider]),
-        el('aside', { className: 'side-panel' }, [measurementPanel(measurements, viewport, scope)]),
+        el('aside', { className: 'side-panel' }, [
+          measurementPanel(measurements, viewport, scope),
+          // Saved measurements, reports and the recognition mark need an account: not on a share link.
+          saving?.element,
+          app.sharedLink ? null : reportPanel(app, studyUid, scope),
+          app.sharedLink ? null : recognitionPanel(app, studyUid, scope),
+        ]),
       ]),
       help.element,
     ]),
   );
   viewport.attach();
-  viewport.element.append(overlay);
+  viewport.element.append(overlay, probe.element);
   scope.add(() => viewport.dispose());
   scope.add(onLanguageChange(() => {
     translateTree(container);
@@ -131,14 +172,17 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
   const open = async (seriesUid: string, strip: { select(uid: string): void }, all: DicomJson[]) => {
     openSeries = all.find((s) => text(s, '0020000E') === seriesUid);
     strip.select(seriesUid);
+    saving?.forgetSeries();
     measurements.clear();
     tools.cancel();
+    cine.stop();
     viewport.element.dataset.seriesUid = seriesUid;
     try {
-      const refs = await loadSeriesStack(app.client, app.hub.dicomweb, studyUid, seriesUid);
+      const refs = await loadSeriesStack(app.dicomweb.client, app.dicomweb.base, studyUid, seriesUid);
       if (viewport.element.dataset.seriesUid !== seriesUid) return; // another series was chosen meanwhile
       for (const ref of refs) app.catalogue.add(ref);
       viewport.setStack(refs.map((r) => r.imageId));
+      void saving?.loadFor(refs.map((r) => r.imageId));
       viewport.element.focus({ preventScroll: true });
     } catch (err) {
       if (err instanceof SessionExpired) return app.signInAgain();
@@ -146,15 +190,24 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
     }
   };
 
+  // Thumbnails are asked for once the first image is loaded or has failed (see series-strip.ts).
+  let releaseThumbnails: () => void = () => undefined;
+  const firstImageLoaded = new Promise<void>((resolve) => (releaseThumbnails = resolve));
+  const releaseUnlessLoading = () => {
+    if (viewport.element.dataset.state !== 'loading') releaseThumbnails();
+  };
+  viewport.onChange(releaseUnlessLoading);
+
   void (async () => {
     try {
-      const data = await loadStudy(app.client, app.hub.dicomweb, studyUid);
+      const data = await studyLoading;
       study = data.study;
-      const strip = seriesStrip(app.client, app.hub.dicomweb, studyUid, data.series, (uid) => void open(uid, strip, data.series), scope);
+      const strip = seriesStrip(app.dicomweb.client, app.dicomweb.base, studyUid, data.series, (uid) => void open(uid, strip, data.series), scope, firstImageLoaded);
       seriesColumn.replaceChildren(el('h2', { i18n: 'series' }), strip.element);
       const first = data.series[0];
       if (first) await open(text(first, '0020000E') ?? '', strip, data.series);
       else viewport.setStack([]);
+      releaseUnlessLoading();
     } catch (err) {
       if (err instanceof SessionExpired) return app.signInAgain();
       const message = el('p', { className: 'error', attrs: { role: 'alert' } });

@@ -83,6 +83,12 @@ export class StackViewport {
     return this.current;
   }
 
+  /** True when the slice at the current position is drawn on screen, or has failed and says so. */
+  settled(): boolean {
+    const { state, renderedImageId, imageId } = this.element.dataset;
+    return state === 'error' || (state === 'ready' && renderedImageId === imageId);
+  }
+
   imageIdAt(index: number): string | undefined {
     return this.imageIds[index];
   }

@@ -1,30 +1,33 @@
 // Mouse and wheel on the viewport. The left button uses the chosen tool (window/level, pan, zoom,
-// length); the right button always zooms and the middle button always pans, as in most PACS
-// viewers; the wheel scrolls through the stack (with Ctrl it zooms).
-import cornerstone from 'cornerstone-core';
-import { measureLength, type MeasurementList, type Point } from './measurements.js';
+// or a measuring tool, see measurement-drafting.ts; the probe tool only reads, see probe.ts);
+// the right button always zooms and the middle button always pans, as in most PACS viewers; the
+// wheel scrolls through the stack (with Ctrl it zooms).
+import { isDrawingTool, MeasurementDrafting, type Draft } from './measurement-drafting.js';
+import type { MeasurementList } from './measurements.js';
 import type { StackViewport } from './stack-viewport.js';
 
-export type ToolName = 'windowLevel' | 'pan' | 'zoom' | 'length';
+export type ToolName = 'windowLevel' | 'pan' | 'zoom' | 'length' | 'angle' | 'rectangle' | 'ellipse' | 'probe';
 
 interface Drag {
   mode: ToolName;
   lastX: number;
   lastY: number;
-  start?: Point;
 }
 
 export class ViewportTools {
   active: ToolName = 'windowLevel';
-  /** The length being drawn, for the measurement layer. */
-  draft: { start: Point; end: Point } | undefined;
+  private readonly drafting: MeasurementDrafting;
   private drag: Drag | undefined;
   private wheelRest = 0;
+  private readonly scrollListeners = new Set<() => void>();
 
   constructor(
     private readonly viewport: StackViewport,
-    private readonly measurements: MeasurementList,
+    measurements: MeasurementList,
+    /** The unit of an image's modality values ("HU" on CT), for ROI statistics. */
+    valueUnit: (imageId: string) => string = () => '',
   ) {
+    this.drafting = new MeasurementDrafting(viewport, measurements, valueUnit);
     const element = viewport.element;
     element.addEventListener('pointerdown', (e) => this.down(e));
     element.addEventListener('pointermove', (e) => this.move(e));
@@ -34,12 +37,14 @@ export class ViewportTools {
     element.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
   }
 
+  /** The measurement being drawn, for the measurement layer. */
+  get draft(): Draft | undefined {
+    return this.drafting.draft;
+  }
+
   cancel(): void {
     this.drag = undefined;
-    if (this.draft) {
-      this.draft = undefined;
-      this.viewport.redraw();
-    }
+    this.drafting.cancel();
   }
 
   private down(e: PointerEvent): void {
@@ -49,17 +54,15 @@ export class ViewportTools {
     this.viewport.element.focus({ preventScroll: true });
     e.preventDefault();
     this.drag = { mode, lastX: e.clientX, lastY: e.clientY };
-    if (mode === 'length') {
-      const start = cornerstone.pageToPixel(this.viewport.element, e.pageX, e.pageY);
-      this.drag.start = start;
-      this.draft = { start, end: start };
-    }
+    if (isDrawingTool(mode)) this.drafting.press(mode, e);
   }
 
   private move(e: PointerEvent): void {
     const drag = this.drag;
     const viewport = this.viewport.viewport();
-    if (!drag || !viewport) return;
+    if (!viewport) return;
+    // Without a button held, only an angle's free arm follows the pointer.
+    if (!drag) return this.drafting.move(e);
     const dx = e.clientX - drag.lastX;
     const dy = e.clientY - drag.lastY;
     drag.lastX = e.clientX;
@@ -82,10 +85,12 @@ export class ViewportTools {
         this.viewport.setViewport({ scale: clampScale(viewport.scale * Math.exp(-dy / 150)) });
         break;
       case 'length':
-        if (this.draft) {
-          this.draft.end = cornerstone.pageToPixel(this.viewport.element, e.pageX, e.pageY);
-          this.viewport.redraw();
-        }
+      case 'angle':
+      case 'rectangle':
+      case 'ellipse':
+        this.drafting.move(e);
+        break;
+      case 'probe':
         break;
     }
   }
@@ -94,18 +99,12 @@ export class ViewportTools {
     const drag = this.drag;
     this.drag = undefined;
     if (this.viewport.element.hasPointerCapture(e.pointerId)) this.viewport.element.releasePointerCapture(e.pointerId);
-    if (drag?.mode !== 'length' || !this.draft) return;
-    const { start } = this.draft;
-    const end = cornerstone.pageToPixel(this.viewport.element, e.pageX, e.pageY);
-    this.draft = undefined;
-    const image = this.viewport.image;
-    const imageId = this.viewport.imageIdAt(this.viewport.index);
-    const length = measureLength(start, end, image?.rowPixelSpacing, image?.columnPixelSpacing);
-    // A click without a drag is no measurement.
-    if (image && imageId && length.pixels >= 2) {
-      this.measurements.add({ imageId, imageNumber: this.viewport.index + 1, start, end, ...length });
-    }
-    this.viewport.redraw();
+    if (drag && isDrawingTool(drag.mode)) this.drafting.release(e);
+  }
+
+  /** Calls `listener` when the user scrolls the stack with the wheel. */
+  onUserScroll(listener: () => void): void {
+    this.scrollListeners.add(listener);
   }
 
   private wheel(e: WheelEvent): void {
@@ -118,6 +117,7 @@ export class ViewportTools {
     // One slice per wheel notch (~100 px); touchpads send many small deltas, which add up.
     this.wheelRest += e.deltaMode === WheelEvent.DOM_DELTA_LINE ? e.deltaY * 33 : e.deltaY;
     if (Math.abs(this.wheelRest) >= 50) {
+      for (const listener of this.scrollListeners) listener();
       this.viewport.scrollBy(Math.sign(this.wheelRest));
       this.wheelRest = 0;
     }

@@ -1,8 +1,12 @@
 // The series of the open study as a column of thumbnails (WADO-RS series thumbnail: the hub
-// renders the middle image). Thumbnails are fetched with the user's token and shown from blob:
+// renders the middle image). Thumbnails are fetched with the screen's client (the user's token,
+// or a share link's access code) and shown from blob:
 // URLs, released when the screen is left; a series the hub cannot render shows its modality.
+// They are asked for only once `notBefore` settles (the reading screen passes "the first image
+// is loaded"): rendering one costs the hub CPU that would otherwise delay that image's own
+// metadata and frame requests (measured by `npm run bench:viewer`, docs/PERFORMANCE.md).
 import { number, text, type DicomJson } from '../dicomweb/dicom-json.js';
-import type { HubClient } from '../dicomweb/http.js';
+import type { HttpClient } from '../dicomweb/http.js';
 import { el, setText } from '../ui/dom.js';
 import type { Scope } from '../ui/scope.js';
 import { seriesUrl } from './study-data.js';
@@ -12,7 +16,15 @@ export interface SeriesStrip {
   select(seriesUid: string): void;
 }
 
-export function seriesStrip(client: HubClient, dicomweb: string, studyUid: string, series: DicomJson[], onOpen: (seriesUid: string) => void, scope: Scope): SeriesStrip {
+export function seriesStrip(
+  client: HttpClient,
+  dicomweb: string,
+  studyUid: string,
+  series: DicomJson[],
+  onOpen: (seriesUid: string) => void,
+  scope: Scope,
+  notBefore: Promise<unknown> = Promise.resolve(),
+): SeriesStrip {
   const items = new Map<string, HTMLElement>();
   const list = el('ul', { className: 'series-strip', attrs: { 'data-testid': 'series-list' } });
   for (const s of series) {
@@ -29,7 +41,7 @@ export function seriesStrip(client: HubClient, dicomweb: string, studyUid: strin
     const item = el('li', {}, [button]);
     items.set(uid, button);
     list.append(item);
-    void loadThumbnail(client, `${seriesUrl(dicomweb, studyUid, uid)}/thumbnail?viewport=96,96`, scope).then((url) => {
+    void notBefore.then(() => loadThumbnail(client, `${seriesUrl(dicomweb, studyUid, uid)}/thumbnail?viewport=96,96`, scope)).then((url) => {
       if (!url) return;
       image.src = url;
       image.hidden = false;
@@ -44,7 +56,7 @@ export function seriesStrip(client: HubClient, dicomweb: string, studyUid: strin
   };
 }
 
-async function loadThumbnail(client: HubClient, url: string, scope: Scope): Promise<string | undefined> {
+async function loadThumbnail(client: HttpClient, url: string, scope: Scope): Promise<string | undefined> {
   try {
     const res = await client.get(url, { accept: 'image/jpeg', timeoutMs: 30_000 });
     const objectUrl = URL.createObjectURL(await res.blob());

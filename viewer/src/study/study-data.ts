@@ -2,7 +2,7 @@
 // results (stored transfer syntax, frame counts) joined with the series' WADO-RS metadata (one
 // request for every slice's attributes, instead of one per slice while scrolling).
 import { number, type DicomJson } from '../dicomweb/dicom-json.js';
-import type { HubClient } from '../dicomweb/http.js';
+import type { HttpClient } from '../dicomweb/http.js';
 import type { FrameRef } from '../imaging/instance-catalogue.js';
 import { buildStack } from '../imaging/stack.js';
 
@@ -15,7 +15,7 @@ export interface StudyData {
   series: DicomJson[];
 }
 
-export async function loadStudy(client: HubClient, dicomweb: string, studyUid: string): Promise<StudyData> {
+export async function loadStudy(client: HttpClient, dicomweb: string, studyUid: string): Promise<StudyData> {
   const uid = encodeURIComponent(studyUid);
   const [studies, series] = await Promise.all([
     client.json<DicomJson[]>(`${dicomweb}/studies?StudyInstanceUID=${uid}`, { accept: DICOM_JSON }),
@@ -29,13 +29,13 @@ export function seriesUrl(dicomweb: string, studyUid: string, seriesUid: string)
   return `${dicomweb}/studies/${encodeURIComponent(studyUid)}/series/${encodeURIComponent(seriesUid)}`;
 }
 
-export async function loadSeriesStack(client: HubClient, dicomweb: string, studyUid: string, seriesUid: string): Promise<FrameRef[]> {
+export async function loadSeriesStack(client: HttpClient, dicomweb: string, studyUid: string, seriesUid: string): Promise<FrameRef[]> {
   const base = seriesUrl(dicomweb, studyUid, seriesUid);
   const [instances, metadata] = await Promise.all([allInstances(client, base), client.json<DicomJson[]>(`${base}/metadata`, { accept: DICOM_JSON, timeoutMs: 60_000 })]);
   return buildStack(instances, metadata, (uid) => `${base}/instances/${encodeURIComponent(uid)}`);
 }
 
-async function allInstances(client: HubClient, base: string): Promise<DicomJson[]> {
+async function allInstances(client: HttpClient, base: string): Promise<DicomJson[]> {
   const all: DicomJson[] = [];
   for (let offset = 0; ; offset += QIDO_PAGE) {
     const page = await client.json<DicomJson[]>(`${base}/instances?limit=${QIDO_PAGE}&offset=${offset}`, { accept: DICOM_JSON });

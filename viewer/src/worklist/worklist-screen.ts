@@ -8,6 +8,7 @@ import { language, onLanguageChange, t } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { clear, el, setText, translateTree } from '../ui/dom.js';
 import type { Scope } from '../ui/scope.js';
+import { assignmentsSection } from './assignments.js';
 import { sortRows, studyRow, type Sort, type SortKey, type StudyRow } from './study-row.js';
 import { NO_FILTERS, studyQuery, type WorklistFilters } from './worklist-query.js';
 
@@ -155,6 +156,7 @@ export function worklistScreen(app: AppContext, container: HTMLElement, scope: S
 
   container.replaceChildren(
     el('section', { className: 'worklist', attrs: { 'data-testid': 'worklist' } }, [
+      assignmentsSection(app, scope),
       el('h1', { i18n: 'worklist' }),
       form,
       el('div', { className: 'table-wrap' }, [el('table', { className: 'studies' }, [el('thead', {}, [head]), body])]),
