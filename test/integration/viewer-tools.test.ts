@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { canvasStats, HANG_BOUND_MS, launchBrowser, settledAt, signInAtHub, type Browser } from '../helpers/browser.js';
+import { canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub, type Browser } from '../helpers/browser.js';
 import { dicomFiles } from '../helpers/dicom.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
@@ -410,6 +410,39 @@ suite('the viewer’s reading tools in headless Chromium', () => {
     await page.locator('[data-testid="cine-fps"]').press('Enter');
     await page.locator('[data-testid="cine-fps"]').blur();
     expect(await page.locator('[data-testid="cine-fps"]').inputValue()).toBe('60');
+  });
+
+  it('shows 1×2 and 2×2 layouts: every cell an image, the toolbar and keys acting on the active cell only', async () => {
+    const cell = (n: number) => `.viewport-cell:nth-child(${n}) [data-testid="viewport"]`;
+    const windowText = (n: number) => page.locator(`.viewport-cell:nth-child(${n}) [data-testid="overlay-window"]`).textContent();
+    await page.locator('[data-testid="layout-1x2"]').click();
+    expect(await page.locator('[data-testid="viewport"]').count()).toBe(2);
+    // The study has one series: the new cell shows it too, from the first slice.
+    expect(await settledAt(page, 0, cell(2))).toBe('ready');
+    for (const n of [1, 2]) {
+      const stats = await canvasStats(page, cell(n));
+      expect({ ...stats, looksLikeAnImage: looksLikeAnImage(stats) }).toMatchObject({ looksLikeAnImage: true });
+    }
+    const firstIndex = await page.locator(cell(1)).getAttribute('data-index');
+    const firstWindow = await windowText(1);
+    // A click makes the second cell active; presets and keys then act on it alone.
+    const box = (await page.locator(cell(2)).boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    expect(await page.locator('.viewport-cell:nth-child(2)').getAttribute('data-active')).toBe('true');
+    await page.locator('[data-testid="preset-lung"]').click();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await settledAt(page, 2, cell(2))).toBe('ready');
+    await expect(windowText(2)).resolves.toMatch(/1500/);
+    expect(await windowText(1)).toBe(firstWindow);
+    expect(await page.locator(cell(1)).getAttribute('data-index')).toBe(firstIndex);
+
+    await page.locator('[data-testid="layout-2x2"]').click();
+    expect(await page.locator('[data-testid="viewport"]').count()).toBe(4);
+    for (const n of [3, 4]) expect(await settledAt(page, 0, cell(n))).toBe('ready');
+    await page.locator('[data-testid="layout-1x1"]').click();
+    expect(await page.locator('[data-testid="viewport"]').count()).toBe(1);
+    expect(await page.locator('.viewport-cell').first().getAttribute('data-active')).toBe('false');
   });
 
   it('raised no script errors and no Content-Security-Policy violations', () => {

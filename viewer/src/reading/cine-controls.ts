@@ -7,7 +7,10 @@ import { CINE_MAX_FPS, CINE_MIN_FPS, clampFps, type Cine } from './cine.js';
 import { icon } from './icons.js';
 import type { Shortcut } from './keyboard.js';
 
-export function cineControls(cine: Cine): { element: HTMLElement; shortcuts: Shortcut[] } {
+/** What the controls drive: a cine player (in a layout, the active cell's). */
+export type CineControl = Pick<Cine, 'fps' | 'playing' | 'toggle' | 'onChange'>;
+
+export function cineControls(cine: CineControl): { element: HTMLElement; shortcuts: Shortcut[] } {
   const button = el('button', { className: 'icon-button', attrs: { 'data-testid': 'cine-toggle', 'aria-keyshortcuts': 'Space', 'data-playing': 'false' }, on: { click: () => cine.toggle() } });
   const fps = el('input', {
     className: 'fps',

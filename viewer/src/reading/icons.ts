@@ -1,4 +1,4 @@
-// Small line icons for the compact toolbar buttons (rotate, flip, cine), built as SVG elements —
+// Small line icons for the compact toolbar buttons (rotate, flip, cine, layouts), built as SVG elements —
 // no icon font, whose glyphs a reading-room PC may lack, and no markup strings. Each button that
 // shows one carries its name in title and aria-label.
 const SVG = 'http://www.w3.org/2000/svg';
@@ -10,6 +10,9 @@ const PATHS = {
   flipVertical: ['M3 12h18', 'M6 9 18 3v6z', 'M6 15l12 6v-6z'],
   play: ['M7 4v16l13-8z'],
   stop: ['M6 6h12v12H6z'],
+  layout1x1: ['M4 4h16v16H4z'],
+  layout1x2: ['M4 4h16v16H4z', 'M12 4v16'],
+  layout2x2: ['M4 4h16v16H4z', 'M12 4v16', 'M4 12h16'],
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -23,7 +23,8 @@ const ACTIONS: readonly OrientationAction[] = [
   { id: 'flip-vertical', label: 'flipVertical', icon: 'flipVertical', key: 'u', change: (o) => flipped(o, 'vertical') },
 ];
 
-export function orientationControls(viewport: StackViewport): { buttons: HTMLElement[]; shortcuts: Shortcut[] } {
+/** `viewport`: the one the buttons act on (the active cell's, in a layout). */
+export function orientationControls(viewport: Pick<StackViewport, 'viewport' | 'setViewport'>): { buttons: HTMLElement[]; shortcuts: Shortcut[] } {
   const apply = (action: OrientationAction) => {
     const current = viewport.viewport();
     if (!current) return;

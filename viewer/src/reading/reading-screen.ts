@@ -1,33 +1,30 @@
-// The reading screen: toolbar, the study's series, one stack viewport with its overlay and
-// slider, and the measurement panel. Laid out for a 1366×768 laptop: the series column and the
-// side panel are narrow, the viewport takes the rest.
+// The reading screen: toolbar, the study's series, the viewports (one, or two or four side by
+// side — 1×2, 2×2 — each a ViewportCell with its own series, overlay, slider and measurements),
+// and the side panel. The toolbar and the keys act on the active cell (outlined; a click in a
+// cell activates it); a series chosen in the column opens in the active cell. Laid out for a
+// 1366×768 laptop: the series column and the side panel are narrow, the viewports take the rest.
 import { SessionExpired } from '../auth/session.js';
 import type { AppContext } from '../app-context.js';
 import { text, type DicomJson } from '../dicomweb/dicom-json.js';
 import { onLanguageChange, t } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/messages.js';
-import { loadSeriesStack, loadStudy } from '../study/study-data.js';
 import { seriesStrip } from '../study/series-strip.js';
 import { el, setText, translateTree } from '../ui/dom.js';
 import type { Scope } from '../ui/scope.js';
 import { shareControl } from '../share/share-dialog.js';
-import { Cine } from './cine.js';
 import { cineControls } from './cine-controls.js';
+import { icon } from './icons.js';
 import { helpDialog } from './help-panel.js';
 import { handleShortcut, type Shortcut } from './keyboard.js';
-import { drawMeasurements } from './measurement-layer.js';
-import { measurementPanel } from './measurement-panel.js';
-import { measurementSaving } from '../report/measurement-saving.js';
 import { recognitionPanel } from '../report/recognition-panel.js';
 import { reportPanel } from '../report/report-panel.js';
-import { MeasurementList } from './measurements.js';
-import { modalityUnit } from './modality-unit.js';
 import { orientationControls } from './orientation-controls.js';
-import { viewportOverlay } from './overlay.js';
-import { pixelProbe } from './probe.js';
 import { WINDOW_PRESETS } from './presets.js';
-import { StackViewport } from './stack-viewport.js';
-import { ViewportTools, type ToolName } from './tools.js';
+import type { ToolName } from './tools.js';
+import { ActiveCine } from './active-cine.js';
+import { LAYOUTS, type Layout } from './layouts.js';
+import { ViewportCell } from './viewport-cell.js';
+import { loadStudy } from '../study/study-data.js';
 
 const TOOLS: { name: ToolName; label: MessageKey; key: string; hint?: MessageKey }[] = [
   { name: 'windowLevel', label: 'toolWindowLevel', key: 'w' },
@@ -43,81 +40,120 @@ const TOOLS: { name: ToolName; label: MessageKey; key: string; hint?: MessageKey
 export function readingScreen(app: AppContext, container: HTMLElement, studyUid: string, scope: Scope): void {
   // Asked for first: the hub answers while the screen is being built (awaited below).
   const studyLoading = loadStudy(app.dicomweb.client, app.dicomweb.base, studyUid);
-  const measurements = new MeasurementList();
-  const saving = app.sharedLink ? undefined : measurementSaving(app, studyUid, measurements, scope);
-  const viewport = new StackViewport(() => app.signInAgain());
-  const valueUnit = (imageId: string) => modalityUnit(app.catalogue.get(imageId)?.metadata);
-  const tools = new ViewportTools(viewport, measurements, valueUnit);
-  drawMeasurements(viewport, measurements, tools);
-  const probe = pixelProbe(viewport, () => tools.active === 'probe', valueUnit, scope);
-  const cine = new Cine(viewport);
-  tools.onUserScroll(() => cine.stop());
-  scope.add(() => cine.stop());
-  const cineUi = cineControls(cine);
-  const orientation = orientationControls(viewport);
   let study: DicomJson = {};
-  let openSeries: DicomJson | undefined;
+  let allSeries: DicomJson[] = [];
+  let strip: { select(uid: string): void } | undefined;
+  let layout: Layout = LAYOUTS[0];
+  let activeTool: ToolName = 'windowLevel';
+  const cells: ViewportCell[] = [];
+  let active!: ViewportCell;
+  const current = () => active.viewport;
+
+  const grid = el('div', { className: 'viewport-grid', attrs: { 'data-testid': 'viewport-grid', 'data-layout': layout.id } });
+  const cellPanel = el('div', { className: 'cell-panels' });
+  const cine = new ActiveCine(() => active.cine, () => cells.map((c) => c.cine));
+  const activate = (cell: ViewportCell) => {
+    if (cell === active) return;
+    active = cell;
+    for (const c of cells) c.setActive(c === cell && cells.length > 1);
+    cellPanel.replaceChildren(cell.panel);
+    const uid = cell.series ? text(cell.series, '0020000E') : undefined;
+    if (uid) strip?.select(uid);
+    cine.changed();
+  };
+  /** A new cell in the grid; attached at once unless the grid is not in the document yet. */
+  const addCell = (attach = true) => {
+    const cell = new ViewportCell(app, studyUid, () => study, activate);
+    cell.useTool(activeTool);
+    cell.cine.onChange(() => cine.changed());
+    cells.push(cell);
+    grid.append(cell.element);
+    if (attach) cell.attach();
+    return cell;
+  };
+  // The first cell exists before the controls that act on the active cell are built.
+  active = addCell(false);
+  const showError = (message: string) => seriesColumn.append(el('p', { className: 'error', text: t('loadFailed', { reason: message }) }));
+  const openInActive = (seriesUid: string) => {
+    const series = allSeries.find((s) => text(s, '0020000E') === seriesUid);
+    if (!series) return Promise.resolve();
+    strip?.select(seriesUid);
+    const cell = active;
+    return cell.open(series, showError).then(() => cell.viewport.element.focus({ preventScroll: true }));
+  };
+  /** Changes the layout: new cells show the next series not on screen yet; removed cells close. */
+  const setLayout = (next: Layout) => {
+    layout = next;
+    grid.dataset.layout = next.id;
+    layoutButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.layout === next.id)));
+    while (cells.length > next.cells) cells.pop()!.dispose();
+    while (cells.length < next.cells) {
+      const cell = addCell();
+      const shown = new Set(cells.map((c) => (c.series ? text(c.series, '0020000E') : undefined)));
+      const series = allSeries.find((s) => !shown.has(text(s, '0020000E'))) ?? allSeries[allSeries.length - 1];
+      if (series) void cell.open(series, showError);
+    }
+    if (!cells.includes(active)) activate(cells[0]);
+    for (const c of cells) c.setActive(c === active && cells.length > 1);
+  };
 
   const toolButtons = TOOLS.map((tool) =>
-    el('button', { className: 'tool', i18n: tool.label, i18nAttrs: tool.hint ? { title: tool.hint } : undefined, attrs: { 'data-testid': `tool-${tool.name}`, 'aria-pressed': tool.name === tools.active ? 'true' : 'false' }, on: { click: () => chooseTool(tool.name) } }),
+    el('button', { className: 'tool', i18n: tool.label, i18nAttrs: tool.hint ? { title: tool.hint } : undefined, attrs: { 'data-testid': `tool-${tool.name}`, 'aria-pressed': tool.name === activeTool ? 'true' : 'false' }, on: { click: () => chooseTool(tool.name) } }),
   );
   const chooseTool = (name: ToolName) => {
-    tools.cancel();
-    tools.active = name;
+    activeTool = name;
+    for (const cell of cells) cell.useTool(name);
     toolButtons.forEach((b, i) => b.setAttribute('aria-pressed', TOOLS[i].name === name ? 'true' : 'false'));
-    probe.refresh();
   };
   const applyPreset = (width: number, center: number) => {
+    const viewport = current();
     if (viewport.image && !viewport.image.color) viewport.setViewport({ voi: { windowWidth: width, windowCenter: center } });
   };
   const applyDefaultWindow = () => {
-    const image = viewport.image;
+    const image = current().image;
     if (image && !image.color) applyPreset(image.windowWidth, image.windowCenter);
   };
   const toggleInvert = () => {
-    const vp = viewport.viewport();
-    if (vp) viewport.setViewport({ invert: !vp.invert });
+    const vp = current().viewport();
+    if (vp) current().setViewport({ invert: !vp.invert });
   };
+  const cineUi = cineControls(cine);
+  const orientation = orientationControls({ viewport: () => current().viewport(), setViewport: (change) => current().setViewport(change) });
+  const layoutButtons = LAYOUTS.map((l) =>
+    el('button', { className: 'icon-button', attrs: { 'data-testid': `layout-${l.id}`, 'data-layout': l.id, 'aria-pressed': String(l === layout) }, i18nAttrs: { title: l.label, 'aria-label': l.label }, on: { click: () => setLayout(l) } }, [icon(l.icon)]),
+  );
+  const nextLayout = () => setLayout(LAYOUTS[(LAYOUTS.indexOf(layout) + 1) % LAYOUTS.length]);
   const help = helpDialog(() => shortcuts);
   const shortcuts: Shortcut[] = [
-    { keys: ['ArrowDown', 'ArrowRight'], label: 'keyNext', run: () => viewport.scrollBy(1) },
-    { keys: ['ArrowUp', 'ArrowLeft'], label: 'keyPrevious', run: () => viewport.scrollBy(-1) },
-    { keys: ['PageDown'], label: 'keyPageDown', run: () => viewport.scrollBy(10) },
-    { keys: ['PageUp'], label: 'keyPageUp', run: () => viewport.scrollBy(-10) },
+    { keys: ['ArrowDown', 'ArrowRight'], label: 'keyNext', run: () => current().scrollBy(1) },
+    { keys: ['ArrowUp', 'ArrowLeft'], label: 'keyPrevious', run: () => current().scrollBy(-1) },
+    { keys: ['PageDown'], label: 'keyPageDown', run: () => current().scrollBy(10) },
+    { keys: ['PageUp'], label: 'keyPageUp', run: () => current().scrollBy(-10) },
     { keys: ['Home', 'End'], label: 'keyFirstLast', run: () => undefined },
     ...TOOLS.map((tool) => ({ keys: tool.key === 'l' ? ['l', 'm'] : [tool.key], label: tool.label, run: () => chooseTool(tool.name) })),
     ...WINDOW_PRESETS.map((p) => ({ keys: [p.key], label: p.label, run: () => applyPreset(p.width, p.center) })),
     { keys: ['0'], label: 'presetDefault', run: applyDefaultWindow },
     { keys: ['i'], label: 'invert', run: toggleInvert },
-    { keys: ['r'], label: 'reset', run: () => viewport.reset() },
+    { keys: ['r'], label: 'reset', run: () => current().reset() },
     ...orientation.shortcuts,
     ...cineUi.shortcuts,
+    { keys: ['g'], label: 'layoutNext', run: nextLayout },
+    { keys: ['Tab'], label: 'keyNextCell', run: () => activate(cells[(cells.indexOf(active) + 1) % cells.length]) },
     { keys: ['?', 'h'], label: 'help', run: () => help.open() },
-    { keys: ['Escape'], label: 'keyEscape', run: () => tools.cancel() },
+    { keys: ['Escape'], label: 'keyEscape', run: () => active.tools.cancel() },
   ];
   scope.listen(document, 'keydown', (event) => {
     if (help.element.open) return;
+    // Tab moves between cells only in a layout of several, and only from a viewport; elsewhere it moves the focus.
+    if (event.key === 'Tab' && (cells.length < 2 || !(event.target as Element | null)?.closest?.('.viewport'))) return;
     // Home and End share one line in the help list but go to opposite ends.
     const ends: Shortcut[] = [
-      { keys: ['Home'], label: 'keyFirstLast', run: () => void viewport.show(0) },
-      { keys: ['End'], label: 'keyFirstLast', run: () => void viewport.show(viewport.length - 1) },
+      { keys: ['Home'], label: 'keyFirstLast', run: () => void current().show(0) },
+      { keys: ['End'], label: 'keyFirstLast', run: () => void current().show(current().length - 1) },
     ];
-    handleShortcut(event, [...ends, ...shortcuts]);
+    if (handleShortcut(event, [...ends, ...shortcuts]) && event.key === 'Tab') active.viewport.element.focus({ preventScroll: true });
   });
 
-  const slider = el('input', {
-    className: 'slice-slider',
-    attrs: { type: 'range', min: 1, max: 1, value: 1, step: 1, 'data-testid': 'slice-slider' },
-    i18nAttrs: { 'aria-label': 'sliceSlider', title: 'sliceSlider' },
-    on: { input: () => void viewport.show(Number(slider.value) - 1) },
-  });
-  viewport.onChange(() => {
-    slider.max = String(Math.max(1, viewport.length));
-    slider.value = String(viewport.index + 1);
-    slider.disabled = viewport.length < 2;
-  });
-
-  const overlay = viewportOverlay(viewport, () => ({ study, series: openSeries }), scope);
   const seriesColumn = el('div', { className: 'series-column' }, [el('p', { className: 'hint', i18n: 'loading' })]);
   const toolbar = el('div', { className: 'toolbar', attrs: { role: 'toolbar' } }, [
     // Opened from a share link there is no worklist to go back to, and nothing to share.
@@ -131,10 +167,11 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
     ]),
     el('span', { className: 'group' }, [
       el('button', { i18n: 'invert', attrs: { 'data-testid': 'invert', title: 'I' }, on: { click: toggleInvert } }),
-      el('button', { i18n: 'reset', attrs: { 'data-testid': 'reset', title: 'R' }, on: { click: () => viewport.reset() } }),
+      el('button', { i18n: 'reset', attrs: { 'data-testid': 'reset', title: 'R' }, on: { click: () => current().reset() } }),
       el('button', { i18n: 'help', attrs: { 'data-testid': 'help-open', title: '?' }, on: { click: () => help.open() } }),
     ]),
     el('span', { className: 'group' }, orientation.buttons),
+    el('span', { className: 'group' }, layoutButtons),
     cineUi.element,
     shareControl(app, studyUid, scope),
   ]);
@@ -143,17 +180,15 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
   toolbar.addEventListener('mousedown', (e) => {
     if ((e.target as Element).closest('.toolbar > .group > button')) e.preventDefault();
   });
-  const viewportFrame = el('div', { className: 'viewport-frame' }, [viewport.element]);
   container.replaceChildren(
     el('div', { className: 'reading', attrs: { 'data-testid': 'reading' } }, [
       toolbar,
       el('div', { className: 'reading-body' }, [
         seriesColumn,
-        el('div', { className: 'viewport-column' }, [viewportFrame, slider]),
+        el('div', { className: 'viewport-column' }, [grid]),
         el('aside', { className: 'side-panel' }, [
-          measurementPanel(measurements, viewport, scope),
-          // Saved measurements, reports and the recognition mark need an account: not on a share link.
-          saving?.element,
+          cellPanel,
+          // Reports and the recognition mark need an account: not on a share link.
           app.sharedLink ? null : reportPanel(app, studyUid, scope),
           app.sharedLink ? null : recognitionPanel(app, studyUid, scope),
         ]),
@@ -161,52 +196,36 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
       help.element,
     ]),
   );
-  viewport.attach();
-  viewport.element.append(overlay, probe.element);
-  scope.add(() => viewport.dispose());
+  active.attach();
+  cellPanel.replaceChildren(active.panel);
+  scope.add(() => {
+    for (const cell of cells) cell.dispose();
+  });
   scope.add(onLanguageChange(() => {
     translateTree(container);
-    viewport.retranslate();
+    for (const cell of cells) cell.retranslate();
   }));
-
-  const open = async (seriesUid: string, strip: { select(uid: string): void }, all: DicomJson[]) => {
-    openSeries = all.find((s) => text(s, '0020000E') === seriesUid);
-    strip.select(seriesUid);
-    saving?.forgetSeries();
-    measurements.clear();
-    tools.cancel();
-    cine.stop();
-    viewport.element.dataset.seriesUid = seriesUid;
-    try {
-      const refs = await loadSeriesStack(app.dicomweb.client, app.dicomweb.base, studyUid, seriesUid);
-      if (viewport.element.dataset.seriesUid !== seriesUid) return; // another series was chosen meanwhile
-      for (const ref of refs) app.catalogue.add(ref);
-      viewport.setStack(refs.map((r) => r.imageId));
-      void saving?.loadFor(refs.map((r) => r.imageId));
-      viewport.element.focus({ preventScroll: true });
-    } catch (err) {
-      if (err instanceof SessionExpired) return app.signInAgain();
-      seriesColumn.append(el('p', { className: 'error', text: t('loadFailed', { reason: (err as Error).message }) }));
-    }
-  };
 
   // Thumbnails are asked for once the first image is loaded or has failed (see series-strip.ts).
   let releaseThumbnails: () => void = () => undefined;
   const firstImageLoaded = new Promise<void>((resolve) => (releaseThumbnails = resolve));
+  const first = cells[0].viewport;
   const releaseUnlessLoading = () => {
-    if (viewport.element.dataset.state !== 'loading') releaseThumbnails();
+    if (first.element.dataset.state !== 'loading') releaseThumbnails();
   };
-  viewport.onChange(releaseUnlessLoading);
+  first.onChange(releaseUnlessLoading);
 
   void (async () => {
     try {
       const data = await studyLoading;
       study = data.study;
-      const strip = seriesStrip(app.dicomweb.client, app.dicomweb.base, studyUid, data.series, (uid) => void open(uid, strip, data.series), scope, firstImageLoaded);
-      seriesColumn.replaceChildren(el('h2', { i18n: 'series' }), strip.element);
-      const first = data.series[0];
-      if (first) await open(text(first, '0020000E') ?? '', strip, data.series);
-      else viewport.setStack([]);
+      allSeries = data.series;
+      const column = seriesStrip(app.dicomweb.client, app.dicomweb.base, studyUid, data.series, (uid) => void openInActive(uid), scope, firstImageLoaded);
+      strip = column;
+      seriesColumn.replaceChildren(el('h2', { i18n: 'series' }), column.element);
+      const firstSeries = data.series[0];
+      if (firstSeries) await openInActive(text(firstSeries, '0020000E') ?? '');
+      else first.setStack([]);
       releaseUnlessLoading();
     } catch (err) {
       if (err instanceof SessionExpired) return app.signInAgain();
