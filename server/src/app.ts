@@ -233,6 +233,14 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   };
 }
 
+/**
+ * A request's path as the log may keep it: without the query (names and identifiers are patient
+ * data) and without a share link's token (it is the credential that opens the study).
+ */
+export function loggablePath(url: string): string {
+  return url.split('?')[0].replace(/^\/imaging\/shared\/[^/]+/, '/imaging/shared/[token]');
+}
+
 /** Gives each request an id (or keeps the caller's X-Request-Id) and logs one line per request. */
 function requestIds(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -243,7 +251,7 @@ function requestIds(logger: Logger): RequestHandler {
     res.on('finish', () => {
       requestContext.run({ requestId }, () => {
         // The path only: query strings can hold names and identifiers (patient data).
-        logger.info('request', { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+        logger.info('request', { method: req.method, path: loggablePath(req.originalUrl), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       });
     });
     requestContext.run({ requestId }, next);

@@ -47,6 +47,20 @@ describe.each(backends)('imaging shares and recognition on %s', (backend) => {
     expect((await as('reader', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'link', expiresInHours: 1 }))).status).toBe(404);
   });
 
+  it('a read-only token cannot share or revoke: sharing discloses the study, so it needs write scope on ImagingStudy', async () => {
+    const password = newPassword();
+    const id = await create({ resourceType: 'Practitioner', name: [{ family: '只读' }] });
+    await createAccount(t, { username: 'read-only-doctor', password, role: 'doctor', fhirUser: `Practitioner/${id}` });
+    tokens.readOnly = (await signIn(t, { clientId: 'viewer-app', username: 'read-only-doctor', password, scope: 'openid fhirUser user/*.rs' })).access_token;
+    expect((await as('admin', `/imaging/studies/${MR_STUDY}/shares`, json({ kind: 'practitioner', recipient: `Practitioner/${id}` }))).status).toBe(201);
+    expect((await as('readOnly', `/dicomweb/studies/${MR_STUDY}/metadata`)).status).toBe(200); // it may read the study …
+    const refused = await as('readOnly', `/imaging/studies/${MR_STUDY}/shares`, json({ kind: 'link', expiresInHours: 1 }));
+    expect(refused.status).toBe(403); // … but not pass it on
+    const share = (await sharesOf(MR_STUDY)).find((s) => s.recipient === `Practitioner/${id}`);
+    expect((await as('readOnly', `/imaging/shares/${share.id}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await sharesOf(MR_STUDY)).some((s) => s.kind === 'link')).toBe(false);
+  });
+
   it('sharing with a practitioner opens that one study to them until it is revoked', async () => {
     const created = await as('admin', `/imaging/studies/${CT_STUDY}/shares`, json({ kind: 'practitioner', recipient: `Practitioner/${ids.reader}` }));
     expect(created.status).toBe(201);

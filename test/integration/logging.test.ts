@@ -47,4 +47,13 @@ describe('request logging', () => {
     const everything = lines.join('\n');
     for (const secret of ['欧阳', '娜娜', 'MRN-SECRET-42', encodeURIComponent('欧阳'), 'not-a-date']) expect(everything).not.toContain(secret);
   });
+
+  it('never logs a share link\'s token: it is the credential that opens the study', async () => {
+    const token = 'sh4reT0kenThatMustNotBeLogged0123456789abcdef';
+    await fetch(`${base.replace(/\/fhir$/, '')}/imaging/shared/${token}/dicomweb/studies/1.2.3/metadata`);
+    await new Promise((r) => setTimeout(r, 50));
+    const shared = lines.map((line) => JSON.parse(line)).filter((e) => e.message === 'request' && e.path.startsWith('/imaging/shared/'));
+    expect(shared.map((e) => e.path)).toEqual(['/imaging/shared/[token]/dicomweb/studies/1.2.3/metadata']);
+    expect(lines.join('\n')).not.toContain(token);
+  });
 });

@@ -35,6 +35,8 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
   router.post('/studies/:study/shares', async (req, res) => {
     const ctx = contextFor(req);
     requireRole(ctx, SHARING_ROLES, 'share studies');
+    // Sharing discloses the study: a read-only token (an app granted user/*.rs) may not.
+    ctx.access.check('update', 'ImagingStudy');
     const study = await readableStudy(ctx, studyOf(req));
     const body = (req.body ?? {}) as Partial<ShareRequest>;
     const { share, token } = await ctx.shares.create({ ...body, studyUid: study.studyUid } as ShareRequest, actorName(ctx.access.actor));
@@ -56,6 +58,7 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
   router.delete('/shares/:id', async (req, res) => {
     const ctx = contextFor(req);
     requireRole(ctx, SHARING_ROLES, 'revoke shares');
+    ctx.access.check('update', 'ImagingStudy');
     const existing = await ctx.shares.get(req.params.id as string);
     const study = await readableStudy(ctx, existing?.studyUid ?? '0');
     const share = await ctx.shares.revoke(req.params.id as string);
