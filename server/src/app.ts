@@ -46,6 +46,9 @@ import { Federation } from './federation/federation.js';
 import { federationOperations } from './federation/operations.js';
 import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
+import { hospitalOperations, hospitalWriteRules, type HospitalDeps } from './hospital/index.js';
+import { consultRelationships } from './hospital/teleconsult/index.js';
+import { pharmacyRelationships } from './hospital/prescriptions/access.js';
 import { DocumentSigner } from './reports/document-signer.js';
 import { MeasurementStore } from './reports/measurement-store.js';
 import { readingReportWriteRule } from './reports/reading-report.js';
@@ -68,6 +71,8 @@ export interface Hub {
   audit: AuditTrailWriter;
   imaging: DicomwebServices;
   federation: Federation;
+  /** The internet hospital's dependencies, its clock among them (tests move it on to reach "after the visit"). */
+  hospital: HospitalDeps;
   /** The InteractionContext for in-process callers (import, demo loader, modules): full access. */
   context(base: string, access?: AccessControl): InteractionContext;
   /** Starts HTTP and, when config.dimse.port is set, the DICOM DIMSE listener. */
@@ -110,10 +115,26 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const federation = new Federation({ db, repo, validator, compartment, audit, logger });
   const exportRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-export-')) : join(config.dataDir, 'bulk-export');
   const exports = new BulkExports(db, exportRoot, compartment, logger, audit);
-  const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation));
+  const hospital: HospitalDeps = {
+    clock: { now: () => new Date() },
+    db,
+    repo,
+    rules: config.rules,
+    samePerson: (ids) => federation.samePerson(ids),
+    identityOf: async (id) => (await auth.users.get(id))?.identity,
+    identityOfUser: async (fhirUser) => {
+      const [row] = await db.query<{ identity_system: string; identity_value: string }>(
+        'select identity_system, identity_value from auth_user where fhir_user = $1 and identity_value is not null order by created_at limit 1',
+        [fhirUser],
+      );
+      return row ? { system: row.identity_system, value: row.identity_value } : undefined;
+    },
+  };
+  const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital));
+  const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital)];
   const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
-    repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks, writeRules: [readingReportWriteRule],
+    repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks, writeRules,
   });
   const auth = new AuthService(
     db,
@@ -132,7 +153,14 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const accessFor = (req: express.Request): AccessControl => {
     const caller = callerOf(req);
     if (!caller) throw new Unauthorized('An access token is required');
-    return new CallerAccess(caller, { repo, compartment, identityOf: async (id) => (await auth.users.get(id))?.identity, samePerson: (ids) => federation.samePerson(ids) });
+    return new CallerAccess(caller, {
+      repo,
+      compartment,
+      identityOf: async (id) => (await auth.users.get(id))?.identity,
+      samePerson: (ids) => federation.samePerson(ids),
+      // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription.
+      relationships: async (actors) => [...(await consultRelationships(repo, actors)), ...(await pharmacyRelationships(repo, actors))],
+    });
   };
 
   let capability: unknown;
@@ -198,6 +226,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     audit,
     imaging,
     federation,
+    hospital,
     context,
     listen: async () => {
       federation.startScheduler();

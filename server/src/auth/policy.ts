@@ -8,31 +8,48 @@
 //   app (system) scopes                             all
 //   resident     scopes (patient/ or user/)         own compartment, and their children under 14 (PI-03)
 //   doctor/nurse/pharmacist  scopes (user/)         encounter, appointment, care team, episode of care
-//                                                   (family-doctor contract) or task (teleconsult) links,
-//                                                   plus Consent permits, minus Consent denies (PI-02);
+//                                                   (family-doctor contract) or open task links (a Task
+//                                                   they own; an accepted teleconsultation), plus
+//                                                   Consent permits, minus Consent denies (PI-02);
 //                                                   all when breaking the glass (doctor, nurse; audited)
 //   regulator    read and search only               none (supervision data is outside patient compartments)
 //   (institutions and apps: minus patients whose Consent denies their Organization)
 import type { PractitionerRole } from '@medplum/fhirtypes';
-import type { Actor, AccessControl, AccessKind, Visibility, WriteCheck } from '../fhir/access/access-control.js';
+import { PATIENTLESS_TYPES, type Actor, type AccessControl, type AccessKind, type Visibility, type WriteCheck } from '../fhir/access/access-control.js';
 import type { PatientCompartment } from '../fhir/access/compartment.js';
 import { Forbidden } from '../fhir/errors.js';
-import type { FhirRepository } from '../fhir/repository.js';
+import type { FhirRepository, PatientLink } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import { consentDecisions, PURPOSE } from './consent.js';
 import { wardsOf } from './guardianship.js';
 import type { Caller } from './guard.js';
 import { grantsFor, parseScopes, permissionFor, type ParsedScopes, type ScopeContext } from './scopes.js';
 
-/** Resources that tie a clinician to a patient: (type, parameter pointing at the clinician). */
-export const CARE_LINKS = [
+
+/** Task statuses after which a Task no longer ties its owner to the patient. */
+export const CLOSED_TASK_STATUSES = ['completed', 'cancelled', 'rejected', 'failed', 'entered-in-error'] as const;
+
+/**
+ * Resources that tie a clinician to a patient: (type, parameter pointing at the clinician). A Task
+ * counts while it is open and only for the person who owns it (a Practitioner or their
+ * PractitionerRole): a Task queued to an institution (a teleconsultation invitation not yet
+ * accepted) opens the patient to none of its staff, and a closed one (opinion filed, cancelled,
+ * declined) to nobody any more.
+ */
+export const CARE_LINKS: readonly PatientLink[] = [
   { type: 'Encounter', param: 'participant' },
   { type: 'Encounter', param: 'practitioner' },
   { type: 'Appointment', param: 'actor' },
   { type: 'CareTeam', param: 'participant' },
   { type: 'EpisodeOfCare', param: 'care-manager' },
-  { type: 'Task', param: 'owner' },
-] as const;
+  { type: 'Task', param: 'owner', actorTypes: ['Practitioner', 'PractitionerRole'], closedStatuses: CLOSED_TASK_STATUSES },
+];
+
+/** A care relationship a module derives (an accepted teleconsultation), with the purpose its accesses are audited under. */
+export interface DerivedRelationship {
+  patient: string;
+  purpose: { code: string; reason: string };
+}
 
 const CLINICIANS = new Set(['doctor', 'nurse', 'pharmacist']);
 /** Parameters by which the resources in CARE_LINKS name their patient. */
@@ -50,6 +67,12 @@ export interface PolicyDeps {
    * institution may see the person's longitudinal record.
    */
   samePerson?: (patientIds: readonly string[]) => Promise<string[]>;
+  /**
+   * Care relationships that modules derive for a clinician (`actors`: they, their roles and
+   * institutions) — the hospital's accepted teleconsultations — beyond CARE_LINKS. Their patients
+   * are visible, and accesses to them are audited with the relationship's purpose.
+   */
+  relationships?: (actors: string[]) => Promise<DerivedRelationship[]>;
 }
 
 export class CallerAccess implements AccessControl {
@@ -66,6 +89,7 @@ export class CallerAccess implements AccessControl {
     this.actor = {
       clientId: claims.client_id,
       user: claims.fhirUser,
+      account: claims.fhirUser ? claims.sub : undefined,
       role: claims.role,
       tokenId: claims.jti,
       address: caller.address,
@@ -105,6 +129,9 @@ export class CallerAccess implements AccessControl {
       return;
     }
     const touched = [...(write.previousPatients ?? []), ...(kind === 'delete' ? [] : write.nextPatients ?? [])];
+    // A doctor's own calendar names no patient (Schedule is in the compartment only through an
+    // actor that may be a Patient); clinicians keep theirs, residents have none to keep.
+    if (!touched.length && PATIENTLESS_TYPES.has(write.type) && role !== 'resident') return;
     if (kind !== 'delete' && !(write.nextPatients ?? []).length) {
       throw new Forbidden(`A ${write.type} written by this caller must refer to a patient they may see (subject, patient, ...)`);
     }
@@ -149,12 +176,21 @@ export class CallerAccess implements AccessControl {
       if (this.caller.purpose?.code === PURPOSE.breakTheGlass) return 'all'; // emergency: audited with its reason
       const actors = await this.clinicianActors(fhirUser);
       const related = await this.deps.repo.patientsLinkedTo(actors, CARE_LINKS, PATIENT_PARAMS);
+      const derived = (await this.deps.relationships?.(actors)) ?? [];
       const { permit, deny } = await consentDecisions(this.deps.repo, actors, PURPOSE.treatment);
       // A Consent that denies names one record; the person's other records are denied with it.
       const denied = new Set(await this.samePerson([...deny]));
-      return (await this.samePerson([...new Set([...related, ...permit])])).filter((p) => !denied.has(p));
+      if (derived.length) this.actor.purposeByPatient = await this.purposesOf(derived);
+      return (await this.samePerson([...new Set([...related, ...permit, ...derived.map((d) => d.patient)])])).filter((p) => !denied.has(p));
     }
     return [];
+  }
+
+  /** The purpose of each derived relationship, for every record of its patient (audited per patient). */
+  private async purposesOf(derived: DerivedRelationship[]): Promise<Record<string, { code: string; reason: string }>> {
+    const purposes: Record<string, { code: string; reason: string }> = {};
+    for (const { patient, purpose } of derived) for (const id of await this.samePerson([patient])) purposes[id] ??= purpose;
+    return purposes;
   }
 
   /** The clinician, their roles and the institutions they work for: whom a care link or a Consent may name. */

@@ -2,6 +2,7 @@
 // Validated at start: a bad value stops the hub with a message that says what to fix.
 import { resolve } from 'node:path';
 import type { TotalMode } from '../fhir/search/model.js';
+import { loadRules, type HospitalRules } from '../hospital/rules.js';
 
 export interface Config {
   host: string;
@@ -31,6 +32,8 @@ export interface Config {
   };
   /** How long AuditEvents are kept (SEC-05: at least six months). */
   auditRetentionDays: number;
+  /** The internet hospital's rule parameters (server/src/hospital/rules.ts; SUHE_RULES_FILE). */
+  rules: HospitalRules;
   /** The DICOM DIMSE service (PS3.7/PS3.8) for PACS and modalities; off unless a port is set. */
   dimse: {
     /** TCP port on `host`; undefined = no DIMSE listener, 0 = an ephemeral port. */
@@ -56,8 +59,9 @@ export interface DimsePeer {
   port: number;
 }
 
-export type ConfigOverrides = Partial<Omit<Config, 'search' | 'auth' | 'dimse'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'search' | 'auth' | 'dimse' | 'rules'>> & {
   search?: Partial<Config['search']>;
+  rules?: Partial<HospitalRules>;
   auth?: Partial<Config['auth']>;
   dimse?: Partial<Config['dimse']>;
 };
@@ -91,6 +95,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       rateLimit: overrides.auth?.rateLimit ?? { capacity: 60, perSecond: 2 },
     },
     auditRetentionDays: overrides.auditRetentionDays ?? intFrom(env.SUHE_AUDIT_RETENTION_DAYS, 'SUHE_AUDIT_RETENTION_DAYS') ?? 183,
+    rules: loadRules(env.SUHE_RULES_FILE || undefined, overrides.rules),
     dimse: {
       port: overrides.dimse?.port ?? intFrom(env.SUHE_DIMSE_PORT, 'SUHE_DIMSE_PORT'),
       aeTitle: overrides.dimse?.aeTitle ?? (env.SUHE_AE_TITLE || 'SUHE'),

@@ -2,6 +2,7 @@
 // hospital, ...) add what the FHIR layer cannot know about: their `$operations`, listed in the
 // CapabilityStatement like the built-in ones, and the links between Patient records that the
 // master patient index keeps (so that a golden Patient's searches cover its linked records).
+import type { Actor } from './access/access-control.js';
 import type { Interaction, InteractionContext, InteractionResult, Method } from './interactions.js';
 import type { SearchRequest } from './search/model.js';
 import type { Resource } from '@medplum/fhirtypes';
@@ -41,9 +42,10 @@ export class OperationRegistry {
 /**
  * A module's rule on REST writes of resources it owns (e.g. reading reports change only through
  * the reporting API, where they are signed): throws (Forbidden, Invalid, Conflict) to refuse the
- * write. Runs inside the write's transaction, with the stored version before and the one after.
+ * write. Runs inside the write's transaction, with the stored version before and the one after,
+ * and who writes (`actor`: e.g. only a doctor drafts a prescription, IH-06).
  */
-export type WriteRule = (kind: 'create' | 'update' | 'patch' | 'delete', write: { type: string; previous?: Resource; next?: Resource }) => void;
+export type WriteRule = (kind: 'create' | 'update' | 'patch' | 'delete', write: { type: string; previous?: Resource; next?: Resource; actor?: Actor }) => void | Promise<void>;
 
 /** The master patient index's links, as search needs them. */
 export interface PatientLinks {

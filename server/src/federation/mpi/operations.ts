@@ -1,13 +1,14 @@
 // The master patient index over FHIR: IHE PIXm ($ihe-pix, ITI-83), PDQm's $match (ITI-119), and
 // the data steward's decisions on the review queue — $mpi-link, $mpi-unlink, $mpi-merge and
 // $mpi-undo — each audited and logged so it can be undone.
-import type { Bundle, Parameters, ParametersParameter, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, ParametersParameter, Patient, Reference } from '@medplum/fhirtypes';
 import { allow, audit, requireUnrestricted } from '../../fhir/access/enforce.js';
 import { canSee } from '../../fhir/access/access-control.js';
 import { Invalid, NotFound } from '../../fhir/errors.js';
 import { isResidentIdSystem, parseResidentId, RESIDENT_ID_SYSTEMS } from '../../fhir/identity/resident-id.js';
 import type { InteractionContext } from '../../fhir/interactions.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
+import { parametersOf, referenceParam, stringParam } from '../../fhir/operation-parameters.js';
 import { parseSearchRequest } from '../../fhir/search/parse.js';
 import type { Federation } from '../federation.js';
 import { isGolden } from './golden.js';
@@ -94,8 +95,8 @@ export function mpiOperations(federation: Federation): ModuleOperation[] {
     },
     patientOp('$mpi-link', ['POST'], async (ctx, req) => {
       const params = parametersOf(req.body);
-      const patient = referencedId(params, 'patient');
-      const golden = referencedId(params, 'golden');
+      const patient = referenceParam(params, 'patient', 'Patient', { bareId: true });
+      const golden = referenceParam(params, 'golden', 'Patient', { bareId: true });
       return decide(ctx, federation, '$mpi-link', async (sql) => {
         if (!(await mpi.members(sql, [golden])).has(golden) && !(await isGoldenId(ctx, golden))) throw new Invalid(`Patient/${golden} is not a golden record`, ['golden']);
         return { moves: [{ patientId: patient, to: golden }], reason: stringParam(params, 'reason') };
@@ -103,13 +104,13 @@ export function mpiOperations(federation: Federation): ModuleOperation[] {
     }),
     patientOp('$mpi-unlink', ['POST'], async (ctx, req) => {
       const params = parametersOf(req.body);
-      const patient = referencedId(params, 'patient');
+      const patient = referenceParam(params, 'patient', 'Patient', { bareId: true });
       return decide(ctx, federation, '$mpi-unlink', async () => ({ moves: [{ patientId: patient, to: randomUUID() }], reason: stringParam(params, 'reason') }));
     }),
     patientOp('$mpi-merge', ['POST'], async (ctx, req) => {
       const params = parametersOf(req.body);
-      const from = referencedId(params, 'source');
-      const into = referencedId(params, 'target');
+      const from = referenceParam(params, 'source', 'Patient', { bareId: true });
+      const into = referenceParam(params, 'target', 'Patient', { bareId: true });
       if (from === into) throw new Invalid('source and target are the same golden record');
       return decide(ctx, federation, '$mpi-merge', async (sql) => {
         const members = await mpi.members(sql, [from, into]);
@@ -157,22 +158,6 @@ async function decide(
   return { status: 200, resource: { resourceType: 'Parameters', parameter } as Parameters };
 }
 
-function parametersOf(body: unknown): ParametersParameter[] {
-  if (!body || (body as Resource).resourceType !== 'Parameters') throw new Invalid('Expected a Parameters resource');
-  return (body as Parameters).parameter ?? [];
-}
-
-function referencedId(params: ParametersParameter[], name: string): string {
-  const p = params.find((x) => x.name === name);
-  const ref = p?.valueReference?.reference ?? p?.valueString;
-  const m = ref ? /^(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(ref) : null;
-  if (!m) throw new Invalid(`Parameter "${name}" must be a Patient reference (Patient/<id>)`, [name]);
-  return m[1];
-}
-
-function stringParam(params: ParametersParameter[], name: string): string | undefined {
-  return params.find((x) => x.name === name)?.valueString;
-}
 
 async function isGoldenId(ctx: InteractionContext, id: string): Promise<boolean> {
   const patient = (await ctx.repo.read('Patient', id).catch(() => undefined)) as Patient | undefined;

@@ -23,6 +23,8 @@ export interface Actor {
   clientId?: string;
   /** e.g. Practitioner/12 or Patient/7 */
   user?: string;
+  /** The signed-in user account's id (a token's `sub`), for rules on the account itself (IH-08). */
+  account?: string;
   role?: string;
   tokenId?: string;
   address?: string;
@@ -32,6 +34,11 @@ export interface Actor {
   source?: string;
   /** Break-the-glass or another declared purpose, with the reason given. */
   purpose?: { code: string; reason?: string };
+  /**
+   * The purpose of accesses to particular patients (by id), when the caller sees them through a
+   * relationship with its own purpose (a teleconsultation); `purpose`, when declared, wins.
+   */
+  purposeByPatient?: Record<string, { code: string; reason?: string }>;
 }
 
 export interface AccessControl {
@@ -59,6 +66,13 @@ export interface AccessControl {
 export type Visibility = 'all' | readonly string[] | { allExcept: readonly string[] };
 
 /** Whether a resource in these patients' compartments is visible. */
+/**
+ * Patient-compartment types whose resources may name no patient at all — a doctor's Schedule is
+ * in the compartment only through an actor that could be a Patient. Such a resource is nobody's
+ * patient data: whoever may read the type sees it, and clinicians may write it.
+ */
+export const PATIENTLESS_TYPES: ReadonlySet<string> = new Set(['Schedule']);
+
 export function canSee(visible: Visibility, patients: readonly string[]): boolean {
   if (visible === 'all') return true;
   if (Array.isArray(visible)) return patients.some((p) => visible.includes(p));

@@ -9,7 +9,7 @@ import { Forbidden, Gone, MethodNotAllowed, NotFound } from '../errors.js';
 export const READ_ONLY_TYPES = new Set(['AuditEvent']);
 import type { FhirRepository } from '../repository.js';
 import { typesReached, type SearchRequest } from '../search/model.js';
-import { canSee, type AccessKind } from './access-control.js';
+import { canSee, PATIENTLESS_TYPES, type AccessKind } from './access-control.js';
 import type { AuditRecord } from './audit-trail.js';
 import type { InteractionContext } from '../interactions.js';
 
@@ -43,7 +43,7 @@ export async function visiblePatientsOf(ctx: InteractionContext, kind: AccessKin
 export async function checkVisible(ctx: InteractionContext, kind: AccessKind, type: string, id: string, patients: string[]): Promise<string[]> {
   if (!ctx.compartment.includes(type)) return patients;
   const visible = await ctx.access.visiblePatients();
-  if (!canSee(visible, patients)) {
+  if (!canSee(visible, patients) && !(patients.length === 0 && PATIENTLESS_TYPES.has(type))) {
     audit(ctx, { kind, type, id, outcome: 'denied', detail: 'outside the patients the caller may see', patients });
     throw new NotFound(`${type}/${id} not found`);
   }
@@ -63,7 +63,7 @@ export async function restrictSearch(ctx: InteractionContext, request: SearchReq
   if (visible === 'all') return;
   const params = ctx.compartment.paramMap();
   request.restriction = Array.isArray(visible)
-    ? { params, patients: visible as readonly string[] }
+    ? { params, patients: visible as readonly string[], openWhenUnlinked: [...PATIENTLESS_TYPES] }
     : { params, patients: (visible as { allExcept: readonly string[] }).allExcept, except: true };
 }
 
@@ -104,7 +104,7 @@ export async function auditedWrite<T>(
   return ctx.repo.transaction(async (repo) => {
     const { result, stored, id, previous, previousPatients = [] } = await work(repo);
     const nextPatients = stored && kind !== 'delete' ? ctx.compartment.patientsOf(stored) : [];
-    for (const rule of ctx.writeRules ?? []) rule(kind, { type, previous, next: kind === 'delete' ? undefined : stored });
+    for (const rule of ctx.writeRules ?? []) await rule(kind, { type, previous, next: kind === 'delete' ? undefined : stored, actor: ctx.access.actor });
     try {
       await ctx.access.checkWrite(kind, { type, next: kind === 'delete' ? undefined : stored, nextPatients, previous, previousPatients });
     } catch (err) {

@@ -78,6 +78,8 @@ export interface AccessRestriction {
   except?: boolean;
   /** Patient-compartment parameters of every compartment type; types absent are not restricted. */
   params: Readonly<Record<string, readonly string[]>>;
+  /** Types whose resources linked to no patient at all pass the restriction (nobody's patient data). */
+  openWhenUnlinked?: readonly string[];
 }
 
 export interface SearchRequest {

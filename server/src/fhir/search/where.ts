@@ -149,7 +149,15 @@ export function restrictionCondition(types: string[], restriction: AccessRestric
     : 'false';
   const self = limited.includes('Patient') ? `(r.type = 'Patient' and r.id = any(${patients}::text[]))` : 'false';
   const inCompartment = `(${self} or ${linked})`;
-  const condition = restriction.except ? `not ${inCompartment}` : inCompartment;
+  // Resources of these types that name no patient at all (a doctor's Schedule) are nobody's data.
+  const open = limited.filter((t) => restriction.openWhenUnlinked?.includes(t) && t !== 'Patient');
+  const unlinked =
+    open.length && codes.length
+      ? ` or (r.type = any(${params.add(open)}::text[]) and not exists (select 1 from idx_reference i
+          join unnest(${params.add(linkTypes)}::text[], ${params.add(codes)}::text[]) as c(type, param) on c.type = i.res_type and c.param = i.param
+          where i.res_type = r.type and i.res_id = r.id and i.target_type = 'Patient'))`
+      : '';
+  const condition = restriction.except ? `not ${inCompartment}` : `(${inCompartment}${unlinked})`;
   // Types of the search that the restriction does not concern pass unchanged.
   return limited.length === types.length ? condition : `(r.type <> all(${params.add(limited)}::text[]) or ${condition})`;
 }
