@@ -21,7 +21,7 @@ export interface RunningServer {
 }
 
 /**
- * Forks server.ts with `serverArgs` (`['ok']` or `['hub', databaseUrl|'memory', logLevel]`); the
+ * Forks server.ts with `serverArgs` (`['ok']` or `['hub', databaseUrl|'memory'|'dir:PATH', logLevel]`); the
  * hub is started with `client` as its bootstrap admin client. `onStart` receives stop() before
  * the server is ready, so a failed start is still cleaned up.
  */

@@ -1,6 +1,7 @@
 // The server side of the benchmark, run as a child process (fork) so that the load generator and
 // the server do not share one event loop:
-//   server.ts hub <databaseUrl|memory> <logLevel>   the real hub (createHub) on 127.0.0.1:0
+//   server.ts hub <databaseUrl|memory|dir:PATH> <logLevel>   the real hub (createHub) on 127.0.0.1:0;
+//                                                  dir:PATH puts PGlite and the blobs in PATH
 //   server.ts ok                                   a trivial node:http server answering 'ok'
 // It reports {ready, url} over IPC and stops on a {close} message (or when the parent goes away).
 // With SUHE_BENCH_DIMSE_PEER=<AE title> in its environment the hub also listens for DIMSE on an
@@ -39,13 +40,14 @@ async function start(): Promise<{ url: string; database?: string; dimse?: { port
     };
   }
   if (mode === 'hub') {
-    const databaseUrl = target === 'memory' ? undefined : target;
+    const dir = target.startsWith('dir:') ? target.slice(4) : undefined;
+    const databaseUrl = target === 'memory' || dir ? undefined : target;
     const bootstrapClient = { clientId: process.env.SUHE_BOOTSTRAP_CLIENT_ID ?? '', secret: process.env.SUHE_BOOTSTRAP_CLIENT_SECRET ?? '' };
     const dimsePeer = process.env.SUHE_BENCH_DIMSE_PEER;
     const dimse = dimsePeer ? { port: 0, peers: [{ aeTitle: dimsePeer, host: '127.0.0.1', port: 0 }] } : undefined;
-    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: 'memory://', bootstrapClient, dimse }, {});
+    const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl, logLevel, dataDir: dir ?? 'memory://', bootstrapClient, dimse }, {});
     // loadConfig resolves dataDir to an absolute path; 'memory://' is the in-memory PGlite marker.
-    const hub = await createHub({ ...config, dataDir: 'memory://' }, { logger: createLogger(logLevel) });
+    const hub = await createHub(dir ? config : { ...config, dataDir: 'memory://' }, { logger: createLogger(logLevel) });
     const { url, dimsePort } = await hub.listen();
     const [{ version }] = await hub.db.query<{ version: string }>('select version()');
     return {

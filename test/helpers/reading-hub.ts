@@ -3,7 +3,7 @@
 // study is shared — the imaging cloud's way of giving a remote reader access.
 import { expect } from '@jest/globals';
 import { stowBody } from './dicom.js';
-import type { TestHub } from './hub.js';
+import { startTestHub, type TestHub } from './hub.js';
 import { createAccount, newPassword } from './people.js';
 
 export interface ReadingDoctor {
@@ -43,4 +43,16 @@ export async function shareAllStudiesWith(t: TestHub, practitionerId: string): P
     expect(share.status).toBe(201);
   }
   return uids;
+}
+
+/**
+ * A hub on PGlite with these DICOM files stored and a remote reading doctor (created with
+ * `username`) to whom every study is shared: the start of each viewer browser suite.
+ */
+export async function startReadingHub(files: string[], username: string): Promise<{ t: TestHub; reader: ReadingDoctor }> {
+  const t = await startTestHub('pglite');
+  await storeStudies(t, files);
+  const reader = await createReadingDoctor(t, username);
+  await shareAllStudiesWith(t, reader.practitionerId);
+  return { t, reader };
 }

@@ -4,17 +4,16 @@
 // hub's message, and reads the CT (checked by the canvas's pixels) — read-only, no worklist, and
 // not one request carrying an Authorization header. The doctor revokes the link from the dialog
 // and the link then says so; a share with an institution made in the dialog reaches the hub.
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page, Request } from 'playwright-core';
-import { canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub, type Browser, type PixelStats } from '../helpers/browser.js';
+import { type Browser, canvasStats, CHINESE_FONT, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, type PixelStats, settledAt, signInAtHub } from '../helpers/browser.js';
 import { dicomFiles } from '../helpers/dicom.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import type { TestHub } from '../helpers/hub.js';
 import { createAccount, newPassword } from '../helpers/people.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
-import { createReadingDoctor, shareAllStudiesWith, storeStudies } from '../helpers/reading-hub.js';
+import { shareAllStudiesWith, startReadingHub } from '../helpers/reading-hub.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
 
 const missing = await chromiumUnavailable();
@@ -25,8 +24,6 @@ const suite = missing ? describe.skip : describe;
 const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
 const CT_STUDY = '1.2.826.0.1.3680043.8.498.15940666650170792163068781369108084574';
 const ACCESS_CODE = 'ct-4711';
-// As viewer.test.ts: the screenshot is taken in Chinese only where a Chinese font is installed.
-const CHINESE_FONT = await new Promise<boolean>((done) => execFile('fc-list', [':lang=zh'], { timeout: 10_000 }, (err, out) => done(!err && out.trim().length > 0)));
 
 interface Share {
   id: string;
@@ -69,11 +66,9 @@ suite('sharing from the viewer, and a share link opened without an account', () 
 
   beforeAll(async () => {
     await viewerBuilt();
-    t = await startTestHub('pglite');
-    await storeStudies(t, dicomFiles('series/ct-10'));
-    const reader = await createReadingDoctor(t, doctor.username);
-    doctor.password = reader.password;
-    await shareAllStudiesWith(t, reader.practitionerId);
+    const started = await startReadingHub(dicomFiles('series/ct-10'), doctor.username);
+    t = started.t;
+    doctor.password = started.reader.password;
     const organization = await t.fetch(`${t.base}/Organization`, {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json' },

@@ -6,16 +6,15 @@
 // measurements on the anatomy, and undo exactly; cine loops through the stack and stops. Values
 // are read from the page's data-* attributes and the canvas's own pixels; nothing is timed.
 // A screenshot goes to docs/screenshots/viewer-tools.png.
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub, type Browser } from '../helpers/browser.js';
+import { type Browser, canvasStats, CHINESE_FONT, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub } from '../helpers/browser.js';
 import { dicomFiles } from '../helpers/dicom.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import type { TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
-import { createReadingDoctor, shareAllStudiesWith, storeStudies } from '../helpers/reading-hub.js';
+import { startReadingHub } from '../helpers/reading-hub.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
 
 const missing = await chromiumUnavailable();
@@ -27,8 +26,6 @@ const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).p
 const CT_STUDY = '1.2.826.0.1.3680043.8.498.15940666650170792163068781369108084574';
 const CT_SPACING_MM = 0.703125;
 const CT_SIZE = 512;
-// Screenshots in Chinese where a Chinese font is installed; elsewhere in English (see viewer.test.ts).
-const CHINESE_FONT = await new Promise<boolean>((done) => execFile('fc-list', [':lang=zh'], { timeout: 10_000 }, (err, out) => done(!err && out.trim().length > 0)));
 
 /** Image regions (pixel coordinates) on every slice of the CT: air above the body, soft tissue in the middle. */
 const AIR = { x0: 206, y0: 26, x1: 306, y1: 76 };
@@ -117,11 +114,9 @@ suite('the viewer’s reading tools in headless Chromium', () => {
 
   beforeAll(async () => {
     await viewerBuilt();
-    t = await startTestHub('pglite');
-    await storeStudies(t, dicomFiles('series/ct-10'));
-    const reader = await createReadingDoctor(t, doctor.username);
-    doctor.password = reader.password;
-    await shareAllStudiesWith(t, reader.practitionerId);
+    const started = await startReadingHub(dicomFiles('series/ct-10'), doctor.username);
+    t = started.t;
+    doctor.password = started.reader.password;
     browser = await launchBrowser();
     ({ page, pageErrors, consoleErrors } = browser);
     await mkdir(SCREENSHOTS, { recursive: true });

@@ -3,17 +3,16 @@
 // and reads it — the canvas is checked by its pixels, not by "no error" — scrolls, windows,
 // measures, and every transfer-syntax sample either renders or says why it cannot, never hangs.
 // Screenshots of the main screens go to docs/screenshots/.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, settledAt, signInAtHub, type Browser, type PixelStats } from '../helpers/browser.js';
+import { type Browser, canvasStats, HANG_BOUND_MS, launchBrowser, looksLikeAnImage, type PixelStats, readableScreenshot, settledAt, signInAtHub } from '../helpers/browser.js';
 import { DICOM_DATA, dicomFiles } from '../helpers/dicom.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import type { TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
-import { createReadingDoctor, shareAllStudiesWith, storeStudies } from '../helpers/reading-hub.js';
+import { startReadingHub } from '../helpers/reading-hub.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
 
 const missing = await chromiumUnavailable();
@@ -24,9 +23,6 @@ const suite = missing ? describe.skip : describe;
 const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
 const CT_STUDY = '1.2.826.0.1.3680043.8.498.15940666650170792163068781369108084574';
 const CT_SPACING_MM = 0.703125;
-// Screenshots are taken in Chinese (the default) where a Chinese font is installed; elsewhere
-// Chromium would draw empty boxes, so they are taken in English.
-const CHINESE_FONT = await new Promise<boolean>((done) => execFile('fc-list', [':lang=zh'], { timeout: 10_000 }, (err, out) => done(!err && out.trim().length > 0)));
 
 const syntax = (name: string) => join(DICOM_DATA, 'syntaxes', name);
 /** Transfer-syntax samples, each with what the viewer must do with it. */
@@ -58,12 +54,7 @@ suite('the viewer in headless Chromium', () => {
   const renders = async () => Number((await page.locator('[data-testid="viewport"]').getAttribute('data-renders')) ?? 0);
   const renderedAfter = (count: number) =>
     page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="viewport"]')?.dataset.renders ?? 0) > n, count, { timeout: HANG_BOUND_MS });
-  const screenshot = async (name: string) => {
-    const language = page.locator('[data-testid="switch-language"]');
-    if (!CHINESE_FONT) await language.click();
-    await page.screenshot({ path: join(SCREENSHOTS, name) });
-    if (!CHINESE_FONT) await language.click();
-  };
+  const screenshot = (name: string) => readableScreenshot(page, join(SCREENSHOTS, name));
   const openStudy = async (studyUid: string) => {
     await page.goto(`${t.url}/viewer/#/`);
     await page.locator(`[data-testid="study-row"][data-study-uid="${studyUid}"] [data-testid="open-study"]`).click();
@@ -73,11 +64,9 @@ suite('the viewer in headless Chromium', () => {
 
   beforeAll(async () => {
     await viewerBuilt();
-    t = await startTestHub('pglite');
-    await storeStudies(t, [...dicomFiles('series/ct-10'), ...SAMPLES.map((s) => s.file)]);
-    const reader = await createReadingDoctor(t, doctor.username);
-    doctor.password = reader.password;
-    await shareAllStudiesWith(t, reader.practitionerId);
+    const started = await startReadingHub([...dicomFiles('series/ct-10'), ...SAMPLES.map((s) => s.file)], doctor.username);
+    t = started.t;
+    doctor.password = started.reader.password;
     browser = await launchBrowser();
     ({ page, pageErrors, consoleErrors } = browser);
     await mkdir(SCREENSHOTS, { recursive: true });
