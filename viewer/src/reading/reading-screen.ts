@@ -73,6 +73,15 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
   };
   // The first cell exists before the controls that act on the active cell are built.
   active = addCell(false);
+  // Thumbnails, shares, reports and the recognition mark are asked for once the first image is
+  // loaded or has failed: the hub answering them at the same time delayed it (see PERFORMANCE.md).
+  let releaseThumbnails: () => void = () => undefined;
+  const firstImageLoaded = new Promise<void>((resolve) => (releaseThumbnails = resolve));
+  const first = cells[0].viewport;
+  const releaseUnlessLoading = () => {
+    if (first.element.dataset.state !== 'loading') releaseThumbnails();
+  };
+  first.onChange(releaseUnlessLoading);
   const showError = (message: string) => seriesColumn.append(el('p', { className: 'error', text: t('loadFailed', { reason: message }) }));
   const openInActive = (seriesUid: string) => {
     const series = allSeries.find((s) => text(s, '0020000E') === seriesUid);
@@ -173,7 +182,7 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
     el('span', { className: 'group' }, orientation.buttons),
     el('span', { className: 'group' }, layoutButtons),
     cineUi.element,
-    shareControl(app, studyUid, scope),
+    shareControl(app, studyUid, scope, firstImageLoaded),
   ]);
   // A mouse click on a toolbar button leaves the keyboard focus where it was (on the image), so
   // the space bar still plays cine after choosing a tool; Tab still reaches every button.
@@ -189,8 +198,8 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
         el('aside', { className: 'side-panel' }, [
           cellPanel,
           // Reports and the recognition mark need an account: not on a share link.
-          app.sharedLink ? null : reportPanel(app, studyUid, scope),
-          app.sharedLink ? null : recognitionPanel(app, studyUid, scope),
+          app.sharedLink ? null : reportPanel(app, studyUid, scope, firstImageLoaded),
+          app.sharedLink ? null : recognitionPanel(app, studyUid, scope, firstImageLoaded),
         ]),
       ]),
       help.element,
@@ -206,14 +215,6 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
     for (const cell of cells) cell.retranslate();
   }));
 
-  // Thumbnails are asked for once the first image is loaded or has failed (see series-strip.ts).
-  let releaseThumbnails: () => void = () => undefined;
-  const firstImageLoaded = new Promise<void>((resolve) => (releaseThumbnails = resolve));
-  const first = cells[0].viewport;
-  const releaseUnlessLoading = () => {
-    if (first.element.dataset.state !== 'loading') releaseThumbnails();
-  };
-  first.onChange(releaseUnlessLoading);
 
   void (async () => {
     try {
@@ -228,6 +229,7 @@ export function readingScreen(app: AppContext, container: HTMLElement, studyUid:
       else first.setStack([]);
       releaseUnlessLoading();
     } catch (err) {
+      releaseThumbnails();
       if (err instanceof SessionExpired) return app.signInAgain();
       const message = el('p', { className: 'error', attrs: { role: 'alert' } });
       setText(message, 'loadFailed', { reason: (err as Error).message });

@@ -23,7 +23,8 @@ const QC: { value: Recognition['qcStatus']; label: MessageKey }[] = [
 /** The district's own prefix; another region's mark can still be typed in. */
 const DEFAULT_REGION = '沪';
 
-export function recognitionPanel(app: AppContext, studyUid: string, scope: Scope): HTMLElement {
+/** `ready`: when to ask for the mark (after the first image, so it does not slow it). */
+export function recognitionPanel(app: AppContext, studyUid: string, scope: Scope, ready: Promise<unknown> = Promise.resolve()): HTMLElement {
   const url = `${app.hub.imaging}/studies/${encodeURIComponent(studyUid)}/recognition`;
   let current: Recognition | undefined;
   const mark = el('p', { className: 'recognition-mark', attrs: { 'data-testid': 'recognition-mark' } });
@@ -64,6 +65,7 @@ export function recognitionPanel(app: AppContext, studyUid: string, scope: Scope
   render();
   void (async () => {
     try {
+      await ready;
       const res = await app.client.get(url, { accept: 'application/json', allow: [404] });
       current = res.status === 404 ? undefined : ((await res.json()) as Recognition);
       if (current) {

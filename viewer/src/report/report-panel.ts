@@ -12,7 +12,8 @@ import { isSigned, ReportApi, reportText, type DiagnosticReport, type ReportText
 
 type Mode = 'loading' | 'draft' | 'signed' | 'amending';
 
-export function reportPanel(app: AppContext, studyUid: string, scope: Scope): HTMLElement {
+/** `ready`: when to load the reports (after the first image, so they do not slow it). */
+export function reportPanel(app: AppContext, studyUid: string, scope: Scope, ready: Promise<unknown> = Promise.resolve()): HTMLElement {
   const api = new ReportApi(app.client, app.hub.imaging);
   const me = app.session.fhirUser();
   let report: DiagnosticReport | undefined;
@@ -137,6 +138,7 @@ export function reportPanel(app: AppContext, studyUid: string, scope: Scope): HT
   render();
   void (async () => {
     try {
+      await ready;
       const reports = await api.ofStudy(studyUid);
       // My open draft first; otherwise the newest report (signed by anyone).
       const draft = reports.find((r) => !isSigned(r) && r.resultsInterpreter?.[0]?.reference === me);

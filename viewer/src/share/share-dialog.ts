@@ -21,15 +21,18 @@ const KINDS: { kind: ShareKind; label: MessageKey; short: MessageKey }[] = [
 ];
 
 /** The toolbar's share button with its dialog; null when the viewer was opened from a share link. */
-export function shareControl(app: AppContext, studyUid: string, scope: Scope): HTMLElement | null {
+/** `ready`: when to ask the hub (after the first image, so the question does not slow it). */
+export function shareControl(app: AppContext, studyUid: string, scope: Scope, ready: Promise<unknown> = Promise.resolve()): HTMLElement | null {
   if (app.sharedLink) return null;
   const api = new ShareApi(app.client, app.hub);
   const dialog = shareDialog(app, api, studyUid, scope);
   const button = el('button', { i18n: 'shareOpen', attrs: { 'data-testid': 'share-open', hidden: true }, on: { click: () => dialog.open() } });
   // Asking the hub, not guessing from the role: it answers 403 to those who may not share.
-  api.list(studyUid).then(
-    () => (button.hidden = false),
-    (err: unknown) => (button.hidden = err instanceof SessionExpired || (err instanceof HttpError && (err.status === 403 || err.status === 404))),
+  void ready.then(() =>
+    api.list(studyUid).then(
+      () => (button.hidden = false),
+      (err: unknown) => (button.hidden = err instanceof SessionExpired || (err instanceof HttpError && (err.status === 403 || err.status === 404))),
+    ),
   );
   return el('span', { className: 'group share-control' }, [button, dialog.element]);
 }
