@@ -10,7 +10,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { sealPending } from './audit/chain-store.js';
 import { createLogger, requestContext, type Logger } from './audit/logger.js';
 import { AuditTrailWriter } from './audit/trail.js';
-import { bearerGuard, callerOf } from './auth/guard.js';
+import { bearerGuard, callerOf, type Caller } from './auth/guard.js';
 import { discoveryRoutes, oauthRoutes } from './auth/oauth-routes.js';
 import { CallerAccess } from './auth/policy.js';
 import { AuthService } from './auth/service.js';
@@ -47,6 +47,8 @@ import { federationOperations } from './federation/operations.js';
 import { mpiOperations } from './federation/mpi/operations.js';
 import { OperationRegistry } from './fhir/module-operations.js';
 import { hospitalOperations, hospitalWriteRules, type HospitalDeps } from './hospital/index.js';
+import { VisitLive } from './hospital/consultation/visit-live.js';
+import { attachVisitSockets } from './hospital/consultation/visit-socket.js';
 import { consultRelationships } from './hospital/teleconsult/index.js';
 import { pharmacyRelationships } from './hospital/prescriptions/access.js';
 import { DocumentSigner } from './reports/document-signer.js';
@@ -117,18 +119,12 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const exports = new BulkExports(db, exportRoot, compartment, logger, audit);
   const hospital: HospitalDeps = {
     clock: { now: () => new Date() },
+    live: new VisitLive(),
     db,
     repo,
     rules: config.rules,
     samePerson: (ids) => federation.samePerson(ids),
     identityOf: async (id) => (await auth.users.get(id))?.identity,
-    identityOfUser: async (fhirUser) => {
-      const [row] = await db.query<{ identity_system: string; identity_value: string }>(
-        'select identity_system, identity_value from auth_user where fhir_user = $1 and identity_value is not null order by created_at limit 1',
-        [fhirUser],
-      );
-      return row ? { system: row.identity_system, value: row.identity_value } : undefined;
-    },
   };
   const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital));
   const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital)];
@@ -153,7 +149,10 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const accessFor = (req: express.Request): AccessControl => {
     const caller = callerOf(req);
     if (!caller) throw new Unauthorized('An access token is required');
-    return new CallerAccess(caller, {
+    return accessForCaller(caller);
+  };
+  const accessForCaller = (caller: Caller): AccessControl =>
+    new CallerAccess(caller, {
       repo,
       compartment,
       identityOf: async (id) => (await auth.users.get(id))?.identity,
@@ -161,7 +160,6 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription.
       relationships: async (actors) => [...(await consultRelationships(repo, actors)), ...(await pharmacyRelationships(repo, actors))],
     });
-  };
 
   let capability: unknown;
   const app = express();
@@ -216,6 +214,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
 
   let server: Server | undefined;
   let dimse: DimseServer | undefined;
+  let closeVisitSockets: (() => Promise<void>) | undefined;
   return {
     config,
     app,
@@ -238,6 +237,16 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
         });
         s.on('error', reject);
       });
+      closeVisitSockets = attachVisitSockets(listening.server, {
+        hospital,
+        accessForToken: async (token, req) => {
+          // The hub's URLs as this request reached it (the token's issuer and audience).
+          const urls = auth.urls({ protocol: 'http', get: (name: string) => req.headers[name.toLowerCase()] } as unknown as express.Request);
+          const { claims } = await auth.tokens.verify(token, urls.issuer, urls.fhirBase);
+          return claims ? accessForCaller({ claims, address: req.socket.remoteAddress }) : undefined;
+        },
+        context: (access, req) => context(`${auth.urls({ protocol: 'http', get: (name: string) => req.headers[name.toLowerCase()] } as unknown as express.Request).fhirBase}`, access),
+      });
       if (config.dimse.port === undefined) return listening;
       // ImagingStudy endpoints name the hub's DICOMweb root, as a DICOMweb request would see it.
       const dicomwebBase = config.publicBaseUrl ? `${config.publicBaseUrl.replace(/\/$/, '').replace(/\/fhir$/, '')}/dicomweb` : `${listening.url}/dicomweb`;
@@ -246,6 +255,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     },
     dimsePort: () => dimse?.port,
     async close() {
+      await closeVisitSockets?.();
       await dimse?.close();
       await federation.close();
       await exports.close();

@@ -63,6 +63,14 @@ describe.each(backends)('online follow-up booking on %s', (backend) => {
     expect(published.status).toBe(201);
     cardiology = published.body.id;
     pilot = (await schedule(doctor, 'general-practice')).body.id;
+    // The rule holds for updates and inside transaction Bundles too (it reads within the write's
+    // own transaction, so on the embedded database it cannot wait on itself).
+    expect((await asPerson(t, doctor)('PUT', `Schedule/${cardiology}`, { ...published.body, comment: '专家门诊' })).status).toBe(200);
+    const bundle = await asPerson(t, junior)('POST', '', {
+      resourceType: 'Bundle', type: 'transaction',
+      entry: [{ resource: { resourceType: 'Schedule', active: true, actor: [{ reference: junior.reference }] }, request: { method: 'POST', url: 'Schedule' } }],
+    });
+    expect(bundle.status).toBe(403);
   });
 
   it('generates slots from working hours, slot length and holidays; running it again adds none', async () => {

@@ -58,6 +58,9 @@ describe('viewer static routes', () => {
     expect(csp).toContain("img-src 'self' blob: data:");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe');
+    // The internet hospital's live visit channel: the hub's own ws: origin, nothing else.
+    const host = new URL(url).host;
+    expect(csp).toContain(`connect-src 'self' ws://${host} wss://${host}`);
     expect(index.headers.get('x-frame-options')).toBe('DENY');
 
     const asset = await fetch(`${url}/viewer/assets/main-ABCD1234.js`);

@@ -2,7 +2,10 @@
 // redirect URI — stays exactly <hub>/viewer/, and no route ever reaches the server.
 // #/shared/<token>/<uid> opens a share link without an account (share/shared-link.ts): the token
 // in the fragment never reaches a server log or a Referer header.
-export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string };
+// #/hospital, #/hospital/doctors, #/hospital/appointments, #/hospital/consultations and
+// #/hospital/visit/<appointment id> are the internet hospital's pages (hospital/hospital-screen.ts).
+export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' } | { name: 'visit'; appointmentId: string };
+export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage };
 
 export function parseRoute(hash: string): Route {
   const study = /^#\/study\/([^/]+)$/.exec(hash);
@@ -15,5 +18,13 @@ export function parseRoute(hash: string): Route {
     const shared = /^#\/shared\/([A-Za-z0-9_-]{16,128})\/([0-9.]{1,64})$/.exec(hash);
     return { screen: 'shared', token: shared?.[1] ?? '', studyUid: shared?.[2] ?? '' };
   }
+  if (hash === '#/hospital' || hash.startsWith('#/hospital/')) return { screen: 'hospital', page: hospitalPage(hash.slice('#/hospital'.length)) };
   return { screen: 'worklist' };
+}
+
+function hospitalPage(rest: string): HospitalPage {
+  const visit = /^\/visit\/([A-Za-z0-9.-]{1,64})$/.exec(rest);
+  if (visit) return { name: 'visit', appointmentId: visit[1] };
+  const name = rest.slice(1);
+  return name === 'doctors' || name === 'appointments' || name === 'consultations' ? { name } : { name: 'home' };
 }

@@ -77,7 +77,7 @@ export class AuditTrailWriter implements AuditTrail {
       outcomeDescription: record.detail,
       recorded: new Date().toISOString(),
       observer: this.options.observer,
-      ...actorParts(actor),
+      ...actorParts(actor, record.patients),
       resource: record.type ? { type: record.type, id: record.id, versionId: record.versionId } : undefined,
       patients: [...record.patients],
       query: record.query !== undefined ? { method: 'GET', url: `${record.type ?? ''}?${record.query}` } : undefined,
@@ -119,12 +119,15 @@ export class AuditTrailWriter implements AuditTrail {
   }
 }
 
-function actorParts(actor: Actor): Pick<AuditInput, 'client' | 'user' | 'tokenId' | 'purposeOfUse' | 'reason'> {
+function actorParts(actor: Actor, patients: readonly string[]): Pick<AuditInput, 'client' | 'user' | 'tokenId' | 'purposeOfUse' | 'reason'> {
+  // An event about one patient the caller sees through a relationship with a purpose of its own
+  // (a teleconsultation) carries that purpose, unless the caller declared one (break the glass).
+  const purpose = actor.purpose ?? (patients.length === 1 ? actor.purposeByPatient?.[patients[0]] : undefined);
   return {
     client: actor.clientId ? { id: actor.clientId, address: actor.address } : undefined,
     user: actor.user ? { reference: actor.user, role: actor.role } : undefined,
     tokenId: actor.tokenId,
-    purposeOfUse: actor.purpose ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: actor.purpose.code } : undefined,
-    reason: actor.purpose?.reason,
+    purposeOfUse: purpose ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: purpose.code } : undefined,
+    reason: purpose?.reason,
   };
 }

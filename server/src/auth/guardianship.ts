@@ -18,7 +18,7 @@ export async function wardsOf(repo: FhirRepository, identity: { system: string; 
   const limits = { defaultCount: 100, maxCount: 100, defaultTotal: 'none' as const };
   const related = (await repo.search(parseSearchRequest('RelatedPerson', [['identifier', tokens], ['active:not', 'false']], repo.registry, limits))).resources as RelatedPerson[];
   const children = related
-    .filter((r) => r.relationship?.some((cc) => cc.coding?.some((c) => c.system === ROLE_CODE && GUARDIAN_CODES.has(c.code ?? ''))))
+    .filter(isGuardianRelationship)
     .map((r) => r.patient?.reference?.match(/^Patient\/([A-Za-z0-9\-.]{1,64})$/)?.[1])
     .filter((id): id is string => !!id);
   const wards: string[] = [];
@@ -27,6 +27,11 @@ export async function wardsOf(repo: FhirRepository, identity: { system: string; 
     if (child?.birthDate && ageOn(child.birthDate, today) < GUARDIAN_AGE_LIMIT) wards.push(id);
   }
   return wards;
+}
+
+/** Whether the RelatedPerson is the patient's parent or guardian (v3 RoleCode). */
+export function isGuardianRelationship(related: RelatedPerson): boolean {
+  return !!related.relationship?.some((cc) => cc.coding?.some((c) => c.system === ROLE_CODE && GUARDIAN_CODES.has(c.code ?? '')));
 }
 
 /** Whole years between a birth date (YYYY, YYYY-MM or YYYY-MM-DD) and `today`. */

@@ -25,7 +25,6 @@ import { wardsOf } from './guardianship.js';
 import type { Caller } from './guard.js';
 import { grantsFor, parseScopes, permissionFor, type ParsedScopes, type ScopeContext } from './scopes.js';
 
-
 /** Task statuses after which a Task no longer ties its owner to the patient. */
 export const CLOSED_TASK_STATUSES = ['completed', 'cancelled', 'rejected', 'failed', 'entered-in-error'] as const;
 

@@ -99,3 +99,15 @@ function toAccount(row: UserRow): UserAccount {
     identity: row.identity_system && row.identity_value ? { system: row.identity_system, value: row.identity_value } : undefined,
   };
 }
+
+/**
+ * The verified identity of the account acting as this FHIR user (e.g. Practitioner/7), if any —
+ * through `executor`, so a caller inside a transaction reads within it.
+ */
+export async function identityOfFhirUser(executor: SqlExecutor, fhirUser: string): Promise<{ system: string; value: string } | undefined> {
+  const [row] = await executor.query<{ identity_system: string; identity_value: string }>(
+    'select identity_system, identity_value from auth_user where fhir_user = $1 and identity_value is not null order by created_at limit 1',
+    [fhirUser],
+  );
+  return row ? { system: row.identity_system, value: row.identity_value } : undefined;
+}

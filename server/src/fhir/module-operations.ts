@@ -5,6 +5,7 @@
 import type { Actor } from './access/access-control.js';
 import type { Interaction, InteractionContext, InteractionResult, Method } from './interactions.js';
 import type { SearchRequest } from './search/model.js';
+import type { FhirRepository } from './repository.js';
 import type { Resource } from '@medplum/fhirtypes';
 
 export interface ModuleOperation {
@@ -43,9 +44,14 @@ export class OperationRegistry {
  * A module's rule on REST writes of resources it owns (e.g. reading reports change only through
  * the reporting API, where they are signed): throws (Forbidden, Invalid, Conflict) to refuse the
  * write. Runs inside the write's transaction, with the stored version before and the one after,
- * and who writes (`actor`: e.g. only a doctor drafts a prescription, IH-06).
+ * and who writes (`actor`: e.g. only a doctor drafts a prescription, IH-06). A rule that reads
+ * must read through `repo`, the write's own transaction: on the embedded database a read outside
+ * it waits for the transaction, which waits for the rule.
  */
-export type WriteRule = (kind: 'create' | 'update' | 'patch' | 'delete', write: { type: string; previous?: Resource; next?: Resource; actor?: Actor }) => void | Promise<void>;
+export type WriteRule = (
+  kind: 'create' | 'update' | 'patch' | 'delete',
+  write: { type: string; previous?: Resource; next?: Resource; actor?: Actor; repo?: FhirRepository },
+) => void | Promise<void>;
 
 /** The master patient index's links, as search needs them. */
 export interface PatientLinks {

@@ -85,6 +85,17 @@ const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Writes buffered inside a transaction are sent together once this many wait. */
 const MAX_PENDING_WRITES = 500;
 
+/** A kind of resource that ties an actor to a patient (see patientsLinkedTo). */
+export interface PatientLink {
+  type: string;
+  /** The search parameter that names the actor. */
+  param: string;
+  /** Only actors of these types count (all when absent). */
+  actorTypes?: readonly string[];
+  /** The link lapses while the resource's `status` is one of these. */
+  closedStatuses?: readonly string[];
+}
+
 export class FhirRepository {
   /**
    * Inside a transaction, writes wait here and go to the database together (one statement), before
@@ -220,18 +231,32 @@ export class FhirRepository {
 
   /**
    * Patients referenced (through `patientParams`) by resources that point at `actors` through one
-   * of `links`: e.g. the subjects of the Encounters a practitioner took part in.
+   * of `links`: e.g. the subjects of the Encounters a practitioner took part in. A link may count
+   * only for some actor types (`actorTypes`, e.g. a Task owned by a person, not by an institution)
+   * and lapse once the resource's `status` is one of `closedStatuses` (a completed Task).
    */
-  async patientsLinkedTo(actors: readonly string[], links: readonly { type: string; param: string }[], patientParams: readonly string[]): Promise<string[]> {
+  async patientsLinkedTo(actors: readonly string[], links: readonly PatientLink[], patientParams: readonly string[]): Promise<string[]> {
     if (!actors.length || !links.length) return [];
     const rows = await (await this.reader()).query<{ target_id: string }>(
       `select distinct p.target_id
          from unnest($1::text[], $2::text[]) as actor(type, id)
          join idx_reference a on a.target_type = actor.type and a.target_id = actor.id
-         join unnest($3::text[], $4::text[]) as l(type, param) on a.res_type = l.type and a.param = l.param
+         join unnest($3::text[], $4::text[], $6::text[], $7::text[]) as l(type, param, actor_types, closed) on a.res_type = l.type and a.param = l.param
          join idx_reference p on p.res_type = a.res_type and p.res_id = a.res_id and p.param = any($5::text[]) and p.target_type = 'Patient'
-        where p.target_id is not null`,
-      [actors.map((a) => a.split('/')[0]), actors.map((a) => a.split('/')[1]), links.map((l) => l.type), links.map((l) => l.param), patientParams],
+        where p.target_id is not null
+          and (l.actor_types = '' or a.target_type = any(string_to_array(l.actor_types, ',')))
+          and (l.closed = '' or not exists (select 1 from idx_token s
+                                             where s.res_type = a.res_type and s.res_id = a.res_id and s.param = 'status'
+                                               and s.code = any(string_to_array(l.closed, ','))))`,
+      [
+        actors.map((a) => a.split('/')[0]),
+        actors.map((a) => a.split('/')[1]),
+        links.map((l) => l.type),
+        links.map((l) => l.param),
+        patientParams,
+        links.map((l) => (l.actorTypes ?? []).join(',')),
+        links.map((l) => (l.closedStatuses ?? []).join(',')),
+      ],
     );
     return rows.map((r) => r.target_id);
   }

@@ -12,6 +12,7 @@ import { Forbidden } from '../fhir/errors.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { parseSearchRequest } from '../fhir/search/parse.js';
 import type { HospitalRules } from './rules.js';
+import { identityOfFhirUser } from '../auth/users.js';
 
 export const QUALIFICATION_SYSTEM = 'https://suhe.example.cn/fhir/CodeSystem/qualification';
 /** 医师执业证书 */
@@ -24,8 +25,6 @@ export interface EligibilityDeps {
   rules: HospitalRules;
   /** The verified identity document recorded on a user account. */
   identityOf(accountId: string): Promise<{ system: string; value: string } | undefined>;
-  /** The verified identity of the account that acts as this FHIR user (Practitioner/{id}), if any. */
-  identityOfUser(fhirUser: string): Promise<{ system: string; value: string } | undefined>;
 }
 
 export interface Clinician {
@@ -50,9 +49,18 @@ export async function eligibleClinician(deps: EligibilityDeps, actor: Actor, rol
  * The same checks for a practitioner named in a resource (the doctor a Schedule publishes, the
  * doctor of a booked slot), with the identity verified on the account that acts as them.
  */
-export async function eligiblePractitionerByReference(deps: EligibilityDeps, reference: string, role: 'doctor' | 'pharmacist', organization?: string, now = new Date()): Promise<Clinician> {
+export async function eligiblePractitionerByReference(
+  deps: EligibilityDeps,
+  reference: string,
+  role: 'doctor' | 'pharmacist',
+  organization?: string,
+  now = new Date(),
+  /** The transaction to read in, when the check runs inside one (a write rule). */
+  within?: FhirRepository,
+): Promise<Clinician> {
   if (!/^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(reference)) throw new Forbidden(`IH-09: ${reference} is not a Practitioner`);
-  return eligiblePractitioner(deps, reference, role, await deps.identityOfUser(reference), organization, now);
+  const repo = within ?? deps.repo;
+  return eligiblePractitioner({ ...deps, repo }, reference, role, await identityOfFhirUser(await repo.sql(), reference), organization, now);
 }
 
 async function eligiblePractitioner(

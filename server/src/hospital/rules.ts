@@ -21,6 +21,16 @@ export interface HospitalRules {
   clinicTimeZone: string;
   /** TM-06: hours the invited institution has to accept or decline a teleconsultation before it shows as overdue (fractions allowed). */
   consultResponseHours: number;
+  /** MI-03: the hub's own province (first two digits of the GB/T 2260 administrative division code). */
+  insuranceHomeProvince: string;
+  /** MI-03: provinces whose insured residents settle online visits directly (Yangtze River Delta: 31 Shanghai, 32 Jiangsu, 33 Zhejiang, 34 Anhui). */
+  directSettlementProvinces: string[];
+  /** MI-01: the fee of one online consultation, in CNY (the Claim's item). */
+  onlineConsultationFee: number;
+  /** MI-01: share of an approved chronic-disease follow-up the simulated settlement adapter pays (0..1). */
+  insuranceReimbursementRatio: number;
+  /** MI-01: ICD-10 codes (a code or a category prefix) that make a follow-up a chronic-disease one for settlement. */
+  chronicDiseaseCodes: string[];
 }
 
 /** ATC classes of narcotic and psychotropic drugs (opioids, hypnotics/sedatives, anxiolytics, psychostimulants, anaesthetics). */
@@ -35,6 +45,12 @@ export const DEFAULT_RULES: HospitalRules = {
   maxScheduleDays: 92,
   clinicTimeZone: '+08:00',
   consultResponseHours: 24,
+  insuranceHomeProvince: '31',
+  directSettlementProvinces: ['31', '32', '33', '34'],
+  onlineConsultationFee: 30,
+  insuranceReimbursementRatio: 0.7,
+  // Hypertension, diabetes, ischaemic heart disease, heart failure, stroke sequelae, COPD, asthma, chronic kidney disease, schizophrenia, bipolar disorder.
+  chronicDiseaseCodes: ['I10', 'I11', 'I12', 'I13', 'I15', 'E10', 'E11', 'E12', 'E13', 'E14', 'I20', 'I25', 'I50', 'I69', 'J44', 'J45', 'N18', 'F20', 'F31'],
 };
 
 /** The rules: defaults, then the file's keys, then the overrides; checked. */
@@ -54,7 +70,11 @@ export function loadRules(file: string | undefined, overrides: Partial<HospitalR
     if (!Number.isFinite(rules[key]) || rules[key] < 0) throw new Error(`rule ${key} must be a number ≥ 0, not ${JSON.stringify(rules[key])}`);
   }
   if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(rules.clinicTimeZone)) throw new Error(`rule clinicTimeZone must be a UTC offset such as +08:00, not ${JSON.stringify(rules.clinicTimeZone)}`);
-  for (const key of ['firstVisitDepartments', 'specialControlDrugs'] as const) {
+  if (!Number.isFinite(rules.onlineConsultationFee) || rules.onlineConsultationFee < 0) throw new Error(`rule onlineConsultationFee must be a number ≥ 0, not ${JSON.stringify(rules.onlineConsultationFee)}`);
+  if (!Number.isFinite(rules.insuranceReimbursementRatio) || rules.insuranceReimbursementRatio < 0 || rules.insuranceReimbursementRatio > 1) throw new Error(`rule insuranceReimbursementRatio must be a number from 0 to 1, not ${JSON.stringify(rules.insuranceReimbursementRatio)}`);
+  if (typeof rules.insuranceHomeProvince !== 'string' || !/^\d{2}$/.test(rules.insuranceHomeProvince)) throw new Error(`rule insuranceHomeProvince must be two digits (a province code such as 31), not ${JSON.stringify(rules.insuranceHomeProvince)}`);
+  if (!Array.isArray(rules.directSettlementProvinces) || !rules.directSettlementProvinces.every((v) => typeof v === 'string' && /^\d{2}$/.test(v))) throw new Error('rule directSettlementProvinces must be a list of two-digit province codes');
+  for (const key of ['firstVisitDepartments', 'specialControlDrugs', 'chronicDiseaseCodes'] as const) {
     if (!Array.isArray(rules[key]) || !rules[key].every((v) => typeof v === 'string')) throw new Error(`rule ${key} must be a list of strings`);
   }
   return rules;

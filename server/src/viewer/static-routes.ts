@@ -23,6 +23,16 @@ export const VIEWER_CSP = serializeCsp({
   'connect-src': "'self'",
 });
 
+/**
+ * VIEWER_CSP for one request: connect-src also names the hub's own ws:/wss: origin, for the
+ * internet hospital's live visit channel (/hospital/visits/live) — older browsers do not count a
+ * WebSocket to the page's host as 'self'. A Host header that is not a plain host[:port] adds nothing.
+ */
+export function viewerCsp(host: string | undefined): string {
+  if (!host || !/^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/.test(host)) return VIEWER_CSP;
+  return serializeCsp({ ...CSP_DIRECTIVES, 'script-src': "'self'", 'style-src': "'self'", 'img-src': "'self' blob: data:", 'worker-src': "'self'", 'connect-src': `'self' ws://${host} wss://${host}` });
+}
+
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 export function viewerStaticRoutes(distDir = DEFAULT_VIEWER_DIST): RequestHandler {
@@ -49,7 +59,7 @@ export function viewerStaticRoutes(distDir = DEFAULT_VIEWER_DIST): RequestHandle
         res.status(503).type('text/plain').send('The viewer has not been built. Run `npm run build:viewer` (npm start does it for you).\n');
         return;
       }
-      res.setHeader('Content-Security-Policy', VIEWER_CSP);
+      res.setHeader('Content-Security-Policy', viewerCsp(req.headers.host));
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(indexFile, { etag: true, lastModified: true, cacheControl: false });
       return;

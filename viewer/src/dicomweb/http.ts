@@ -34,8 +34,9 @@ export interface RequestOptions {
 /** A request that changes something (the hub's own API, e.g. shares); GET otherwise. */
 export interface SendOptions extends RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Sent as application/json. */
+  /** Sent as application/json (or `contentType`, e.g. application/fhir+json). */
   json?: unknown;
+  contentType?: string;
   /** The version the change is based on (If-Match), so a concurrent change is not overwritten. */
   ifMatch?: string;
 }
@@ -74,7 +75,7 @@ export class HubClient implements HttpClient {
 
   private send(url: string, token: string, options: SendOptions): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(options.accept ? { accept: options.accept } : {}) };
-    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    if (options.json !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     if (options.ifMatch) headers['if-match'] = options.ifMatch;
     const body = options.json !== undefined ? JSON.stringify(options.json) : undefined;
     return timedFetch(url, { method: options.method ?? 'GET', headers, body }, options);

@@ -1,5 +1,7 @@
 // Every text the viewer shows, in Simplified Chinese (the default) and English. Keys name the
 // place a text appears, so a translator can find it; {name} marks a value filled in at run time.
+import { HOSPITAL_MESSAGES } from '../hospital/hospital-messages.js';
+
 export type Language = 'zh-CN' | 'en';
 
 export const MESSAGES = {
@@ -227,6 +229,7 @@ export const MESSAGES = {
   priorityUrgent: { 'zh-CN': '紧急', en: 'Urgent' },
   priorityAsap: { 'zh-CN': '尽快', en: 'ASAP' },
   priorityStat: { 'zh-CN': '立即', en: 'STAT' },
+  ...HOSPITAL_MESSAGES,
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;

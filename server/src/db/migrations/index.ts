@@ -7,6 +7,7 @@ import { migration006 } from './006-dicom-index.js';
 import { migration007 } from './007-federation.js';
 import { migration008 } from './008-bulk-export.js';
 import { migration009 } from './009-document-signing.js';
+import { migration010 } from './010-prescription-signing-keys.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];

@@ -104,7 +104,7 @@ export async function auditedWrite<T>(
   return ctx.repo.transaction(async (repo) => {
     const { result, stored, id, previous, previousPatients = [] } = await work(repo);
     const nextPatients = stored && kind !== 'delete' ? ctx.compartment.patientsOf(stored) : [];
-    for (const rule of ctx.writeRules ?? []) await rule(kind, { type, previous, next: kind === 'delete' ? undefined : stored, actor: ctx.access.actor });
+    for (const rule of ctx.writeRules ?? []) await rule(kind, { type, previous, next: kind === 'delete' ? undefined : stored, actor: ctx.access.actor, repo });
     try {
       await ctx.access.checkWrite(kind, { type, next: kind === 'delete' ? undefined : stored, nextPatients, previous, previousPatients });
     } catch (err) {

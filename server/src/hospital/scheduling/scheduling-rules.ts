@@ -9,12 +9,12 @@ import { eligiblePractitionerByReference } from '../eligibility.js';
 import type { HospitalDeps } from '../index.js';
 
 export function schedulingWriteRules(deps: HospitalDeps): WriteRule[] {
-  const schedules: WriteRule = async (_kind, { type, next }) => {
+  const schedules: WriteRule = async (_kind, { type, next, repo }) => {
     if (type !== 'Schedule' || !next) return;
     const schedule = next as Schedule;
     if (schedule.active === false) return;
     for (const actor of schedule.actor ?? []) {
-      if (actor.reference?.startsWith('Practitioner/')) await eligiblePractitionerByReference(deps, actor.reference, 'doctor');
+      if (actor.reference?.startsWith('Practitioner/')) await eligiblePractitionerByReference(deps, actor.reference, 'doctor', undefined, deps.clock.now(), repo);
     }
   };
   const calendar: WriteRule = (kind, { type, previous, next }) => {
