@@ -2,9 +2,10 @@
 // redirect URI — stays exactly <hub>/viewer/, and no route ever reaches the server.
 // #/shared/<token>/<uid> opens a share link without an account (share/shared-link.ts): the token
 // in the fragment never reaches a server log or a Referer header.
-// #/hospital, #/hospital/doctors, #/hospital/appointments, #/hospital/consultations and
+// #/hospital, #/hospital/doctors, #/hospital/appointments, #/hospital/prescriptions,
+// #/hospital/consultations, #/hospital/review (the pharmacist's queue) and
 // #/hospital/visit/<appointment id> are the internet hospital's pages (hospital/hospital-screen.ts).
-export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' } | { name: 'visit'; appointmentId: string };
+export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' | 'prescriptions' | 'review' } | { name: 'visit'; appointmentId: string };
 export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage };
 
 export function parseRoute(hash: string): Route {
@@ -26,5 +27,5 @@ function hospitalPage(rest: string): HospitalPage {
   const visit = /^\/visit\/([A-Za-z0-9.-]{1,64})$/.exec(rest);
   if (visit) return { name: 'visit', appointmentId: visit[1] };
   const name = rest.slice(1);
-  return name === 'doctors' || name === 'appointments' || name === 'consultations' ? { name } : { name: 'home' };
+  return name === 'doctors' || name === 'appointments' || name === 'consultations' || name === 'prescriptions' || name === 'review' ? { name } : { name: 'home' };
 }

@@ -8,7 +8,7 @@ import { tokenStore, type StoredTokens } from './token-store.js';
 
 export const CLIENT_ID = 'suhe-viewer';
 // What the hub's client registration allows (server/src/auth/built-in-clients.ts VIEWER_SCOPE).
-export const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c';
+export const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.u user/MedicationRequest.u user/Provenance.c';
 // Refresh this long before expiry, so a request never leaves with a token about to lapse.
 const REFRESH_MARGIN_MS = 60_000;
 const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
@@ -36,6 +36,18 @@ export class Session {
 
   fhirUser(): string | undefined {
     return tokenStore.tokens()?.fhirUser;
+  }
+
+  /** The account's role (resident, doctor, pharmacist, …) from the access token, for choosing pages only. */
+  accountRole(): string | undefined {
+    const token = tokenStore.tokens()?.accessToken;
+    if (!token) return undefined;
+    try {
+      const role = (JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { role?: unknown }).role;
+      return typeof role === 'string' ? role : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Leaves for the hub's sign-in page; comes back to `returnTo` (a #/ route) afterwards. */

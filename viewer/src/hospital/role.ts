@@ -1,10 +1,11 @@
 // Who is signed in, for the internet hospital pages: the token's fhirUser says it —
-// Patient/… is a resident, Practitioner/… a clinician; anyone else has no hospital pages.
-export type HospitalRole = 'resident' | 'clinician';
+// Patient/… is a resident, Practitioner/… a clinician (a pharmacist when the account's role is
+// 'pharmacist'); anyone else has no hospital pages. The hub checks every request itself.
+export type HospitalRole = 'resident' | 'clinician' | 'pharmacist';
 
-export function hospitalRole(fhirUser: string | undefined): HospitalRole | undefined {
+export function hospitalRole(fhirUser: string | undefined, accountRole?: string): HospitalRole | undefined {
   if (!fhirUser) return undefined;
   if (/^Patient\/[A-Za-z0-9.-]{1,64}$/.test(fhirUser)) return 'resident';
-  if (/^Practitioner\/[A-Za-z0-9.-]{1,64}$/.test(fhirUser)) return 'clinician';
+  if (/^Practitioner\/[A-Za-z0-9.-]{1,64}$/.test(fhirUser)) return accountRole === 'pharmacist' ? 'pharmacist' : 'clinician';
   return undefined;
 }
