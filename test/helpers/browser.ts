@@ -138,3 +138,16 @@ export async function readableScreenshot(page: Page, path: string): Promise<void
   await page.screenshot({ path });
   if (!CHINESE_FONT) await language.click();
 }
+
+/**
+ * A fresh browser signed in to the viewer at `hubUrl` (opening `route`), once the internet
+ * hospital's top-bar link shows the app is ready; added to `browsers` for closing after.
+ */
+export async function signedInBrowser(hubUrl: string, user: { username: string; password: string }, browsers: Browser[], route = ''): Promise<Browser> {
+  const browser = await launchBrowser();
+  browsers.push(browser);
+  await browser.page.goto(`${hubUrl}/viewer/${route}`);
+  await signInAtHub(browser.page, user);
+  await browser.page.locator('[data-testid="hospital-link"]').waitFor({ timeout: HANG_BOUND_MS });
+  return browser;
+}

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Appointment, Bundle, Encounter, ServiceRequest, Slot } from '@medplum/fhirtypes';
 import type { Page } from 'playwright-core';
-import { HANG_BOUND_MS, launchBrowser, readableScreenshot, signInAtHub, type Browser } from '../helpers/browser.js';
+import { type Browser, HANG_BOUND_MS, readableScreenshot, signedInBrowser } from '../helpers/browser.js';
 import { asPerson, createClinician, createOrganization, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
@@ -35,14 +35,7 @@ suite('the internet hospital pages (headless Chromium)', () => {
   let residentPage: Page;
   let doctorPage: Page;
   const read = async <T>(path: string) => (await (await t.fetch(`${t.base}/${path}`)).json()) as T;
-  const signedIn = async (person: Person, route = '') => {
-    const browser = await launchBrowser();
-    browsers.push(browser);
-    await browser.page.goto(`${t.url}/viewer/${route}`);
-    await signInAtHub(browser.page, person);
-    await browser.page.locator('[data-testid="hospital-link"]').waitFor({ timeout: HANG_BOUND_MS });
-    return browser;
-  };
+  const signedIn = (person: Person, route = '') => signedInBrowser(t.url, person, browsers, route);
 
   beforeAll(async () => {
     await viewerBuilt();
