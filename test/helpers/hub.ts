@@ -40,11 +40,20 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+/**
+ * Hubs in tests hash passwords at a 32× cheaper scrypt cost: suites create hundreds of accounts
+ * and the production cost (test/unit/passwords.test.ts covers it) is spent, not tested, there.
+ */
+const TEST_PASSWORD_HASHING = { N: 2 ** 10, r: 8, p: 1 };
+
 export async function startTestHub(backend: Backend, overrides: ConfigOverrides = {}): Promise<TestHub> {
   let database: { url: string; drop(): Promise<void> } | undefined;
   if (backend === 'postgres') database = await createTestDatabase();
   const admin = newBootstrapClient();
-  const config = loadConfig({ port: 0, host: '127.0.0.1', databaseUrl: database?.url, bootstrapClient: admin, ...overrides }, {});
+  const config = loadConfig(
+    { port: 0, host: '127.0.0.1', databaseUrl: database?.url, bootstrapClient: admin, ...overrides, auth: { passwordHashing: TEST_PASSWORD_HASHING, ...overrides.auth } },
+    {},
+  );
   // In-memory PGlite unless the test gave a data dir: a test never touches ./data.
   const hub = await createHub(overrides.dataDir || database ? config : { ...config, dataDir: 'memory://' }, {
     logger: createLogger('error', process.env.SUHE_TEST_LOGS !== '1'),

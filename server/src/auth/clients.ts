@@ -5,7 +5,7 @@
 import { createPublicKey, randomBytes, type JsonWebKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { SqlExecutor } from '../db/database.js';
-import { constantTimeEqual, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { constantTimeEqual, DEFAULT_SCRYPT, hashPassword, verifyAgainstDummy, verifyPassword, type ScryptParams } from './passwords.js';
 import { parseScopes } from './scopes.js';
 
 export type ClientKind = 'public' | 'confidential' | 'backend';
@@ -43,7 +43,10 @@ const ASSERTION_ALGS: Record<string, { kty: string; crv?: string }> = { RS384: {
 const MAX_ASSERTION_SECONDS = 300;
 
 export class ClientRegistry {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly hashing: ScryptParams = DEFAULT_SCRYPT,
+  ) {}
 
   async get(clientId: string): Promise<Client | undefined> {
     const [row] = await this.db.query<ClientRow>('select * from auth_client where client_id = $1', [clientId], { name: 'suhe_client_get' });
@@ -65,7 +68,7 @@ export class ClientRegistry {
          secret_hash = excluded.secret_hash, jwks = excluded.jwks, redirect_uris = excluded.redirect_uris,
          scope = excluded.scope, organization = excluded.organization, updated_at = now()`,
       [
-        input.clientId, input.name, input.kind, input.role, secret ? await hashPassword(secret) : null,
+        input.clientId, input.name, input.kind, input.role, secret ? await hashPassword(secret, this.hashing) : null,
         input.jwks ? JSON.stringify(input.jwks) : null, input.redirectUris, input.scope, input.organization ?? null,
       ],
     );

@@ -7,6 +7,7 @@ import type { AuthEvent } from '../audit/trail.js';
 import type { Database } from '../db/database.js';
 import { VIEWER_CLIENT } from './built-in-clients.js';
 import { ClientRegistry } from './clients.js';
+import type { ScryptParams } from './passwords.js';
 import { SigningKeys } from './keys.js';
 import { TokenService } from './tokens.js';
 import { UserAccounts } from './users.js';
@@ -19,6 +20,8 @@ export interface AuthSettings {
   refreshTokenDays: number;
   codeSeconds: number;
   publicBaseUrl?: string;
+  /** scrypt cost of new hashes; older, cheaper hashes are upgraded at the next good sign-in. */
+  passwordHashing?: ScryptParams;
 }
 
 export const DEFAULT_AUTH_SETTINGS: AuthSettings = { accessTokenSeconds: 900, backendTokenSeconds: 300, refreshTokenDays: 30, codeSeconds: 60 };
@@ -43,8 +46,8 @@ export class AuthService {
   ) {
     this.keys = new SigningKeys(db, Math.max(settings.accessTokenSeconds, settings.backendTokenSeconds));
     this.tokens = new TokenService(db, this.keys);
-    this.clients = new ClientRegistry(db);
-    this.users = new UserAccounts(db);
+    this.clients = new ClientRegistry(db, settings.passwordHashing);
+    this.users = new UserAccounts(db, settings.passwordHashing);
   }
 
   async start(bootstrap?: { clientId: string; secret: string }): Promise<void> {

@@ -6,7 +6,7 @@
 // same answer, so sign-in does not reveal which names exist.
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../db/database.js';
-import { hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { DEFAULT_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyAgainstDummy, verifyPassword, type ScryptParams } from './passwords.js';
 
 export type UserRole = 'resident' | 'doctor' | 'nurse' | 'pharmacist' | 'admin' | 'regulator';
 export const USER_ROLES: UserRole[] = ['resident', 'doctor', 'nurse', 'pharmacist', 'admin', 'regulator'];
@@ -37,7 +37,10 @@ interface UserRow {
 export const LOCKOUT = { attempts: 5, minutes: 15 } as const;
 
 export class UserAccounts {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly hashing: ScryptParams = DEFAULT_SCRYPT,
+  ) {}
 
   async create(input: Omit<UserAccount, 'id'> & { password: string }): Promise<UserAccount> {
     if (!/^[\p{L}\p{N}._@-]{3,64}$/u.test(input.username)) throw new Error('username must be 3-64 letters, digits or . _ @ -');
@@ -50,7 +53,7 @@ export class UserAccounts {
     await this.db.query(
       `insert into auth_user (id, username, password_hash, role, fhir_user, practitioner_role, identity_system, identity_value)
        values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, input.username, await hashPassword(input.password), input.role, input.fhirUser, input.practitionerRole ?? null, input.identity?.system ?? null, input.identity?.value ?? null],
+      [id, input.username, await hashPassword(input.password, this.hashing), input.role, input.fhirUser, input.practitionerRole ?? null, input.identity?.system ?? null, input.identity?.value ?? null],
     );
     return { ...input, id };
   }
@@ -84,7 +87,9 @@ export class UserAccounts {
     }
     if (row.failed_attempts > 0) await this.db.query('update auth_user set failed_attempts = 0, locked_until = null where id = $1', [row.id]);
     // When the scrypt cost has been raised since this hash was made, re-hash now that we hold the password.
-    if (needsRehash(row.password_hash)) await this.db.query('update auth_user set password_hash = $2 where id = $1', [row.id, await hashPassword(password)]);
+    if (needsRehash(row.password_hash, this.hashing)) {
+      await this.db.query('update auth_user set password_hash = $2 where id = $1', [row.id, await hashPassword(password, this.hashing)]);
+    }
     return { user: toAccount(row) };
   }
 }

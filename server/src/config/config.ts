@@ -1,6 +1,7 @@
 // Typed configuration from (lowest to highest precedence) defaults, environment, CLI flags.
 // Validated at start: a bad value stops the hub with a message that says what to fix.
 import { resolve } from 'node:path';
+import { DEFAULT_SCRYPT, type ScryptParams } from '../auth/passwords.js';
 import type { TotalMode } from '../fhir/search/model.js';
 import { loadRules, type HospitalRules } from '../hospital/rules.js';
 
@@ -29,6 +30,8 @@ export interface Config {
     refreshTokenDays: number;
     /** Sign-in and token requests per IP: burst and sustained rate. */
     rateLimit: { capacity: number; perSecond: number };
+    /** scrypt cost for new password and client-secret hashes (tests lower it; production keeps the default). */
+    passwordHashing: ScryptParams;
   };
   /** How long AuditEvents are kept (SEC-05: at least six months). */
   auditRetentionDays: number;
@@ -93,6 +96,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       backendTokenSeconds: overrides.auth?.backendTokenSeconds ?? 300,
       refreshTokenDays: overrides.auth?.refreshTokenDays ?? 30,
       rateLimit: overrides.auth?.rateLimit ?? { capacity: 60, perSecond: 2 },
+      passwordHashing: overrides.auth?.passwordHashing ?? DEFAULT_SCRYPT,
     },
     auditRetentionDays: overrides.auditRetentionDays ?? intFrom(env.SUHE_AUDIT_RETENTION_DAYS, 'SUHE_AUDIT_RETENTION_DAYS') ?? 183,
     rules: loadRules(env.SUHE_RULES_FILE || undefined, overrides.rules),
