@@ -124,6 +124,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     repo,
     rules: config.rules,
     samePerson: (ids) => federation.samePerson(ids),
+    logger,
     identityOf: async (id) => (await auth.users.get(id))?.identity,
   };
   const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital));

@@ -38,8 +38,13 @@ describe.each(backends)('insurance for online visits on %s', (backend) => {
     return person;
   };
 
+  /** What $end-visit answered per encounter id: the visit's charge comes with it (MI-01). */
+  const endAnswers = new Map<string, Record<string, any>>();
+  const chargeOf = (encounter: Encounter) => out({ parameter: endAnswers.get(encounter.id!)!.charge });
+  const chargeBy = (ended: { parameter: { name: string; part?: any }[] }) => ended.parameter.find((p) => p.name === 'charge')?.part;
+
   /** An online visit of the patient with the doctor: booked, started, and (unless `finish` is false) ended with a diagnosis. */
-  const visit = async (patient: Person, options: { finish?: boolean; diagnosis?: string } = {}): Promise<Encounter> => {
+  const visit = async (patient: Person, options: { finish?: boolean; diagnosis?: string; selfPay?: boolean } = {}): Promise<Encounter> => {
     const slot = slots[n++];
     const booked = await asPerson(t, patient)('POST', 'Appointment/$book', params({ name: 'slot', valueReference: { reference: `Slot/${slot.id}` } }));
     expect(booked.status).toBe(201);
@@ -49,8 +54,10 @@ describe.each(backends)('insurance for online visits on %s', (backend) => {
     const ended = await asPerson(t, doctor)('POST', `Encounter/${started.body.id}/$end-visit`, params(
       { name: 'summary', valueString: '2型糖尿病复诊，血糖控制尚可，继续原方案。' },
       { name: 'diagnosis', valueCoding: { system: 'http://hl7.org/fhir/sid/icd-10', code: options.diagnosis ?? 'E11.9', display: '2型糖尿病' } },
+      ...(options.selfPay ? [{ name: 'selfPay', valueBoolean: true }] : []),
     ));
     expect(ended.status).toBe(200);
+    endAnswers.set(out(ended.body).encounter.id, { ...out(ended.body), charge: chargeBy(ended.body) });
     return out(ended.body).encounter;
   };
   const claim = (by: Person | 'admin', encounter: Encounter, body: unknown = params()) =>
@@ -138,14 +145,12 @@ describe.each(backends)('insurance for online visits on %s', (backend) => {
     expect(admin.status).toBe(201);
   });
 
-  it('MI-01/MI-03: a finished visit of an in-area resident is claimed through the physical institution and settled by the simulated adapter', async () => {
+  it('MI-01/MI-03: ending a visit of an in-area resident claims it through the physical institution, settled by the simulated adapter', async () => {
     const patient = await resident('in-area');
     expect((await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('01', TOKEN, '310104'))).status).toBe(201);
     const encounter = await visit(patient);
-    expect((await claim(patient, encounter)).status).toBe(403);
-    const res = await claim(doctor, encounter);
-    expect(res.status).toBe(201);
-    const { claim: c, claimResponse: r, outcome } = out(res.body);
+    expect(endAnswers.get(encounter.id!)!.chargeOutcome).toBe('settled');
+    const { claim: c, claimResponse: r, outcome } = chargeOf(encounter);
     expect(outcome).toBe('settled');
     expect(c).toMatchObject({
       status: 'active', use: 'claim', type: { coding: [{ code: 'professional' }] }, patient: { reference: patient.reference },
@@ -161,25 +166,27 @@ describe.each(backends)('insurance for online visits on %s', (backend) => {
     // Audited with the patient, in the same transaction.
     const events = (await read<Bundle>(`AuditEvent?entity=Claim/${c.id}&_count=50`)).entry ?? [];
     expect(events.some((e) => JSON.stringify(e.resource).includes(patient.reference))).toBe(true);
+    // The visit is charged once: $submit-claim now answers 409 to its doctor, 403 to the patient.
+    expect((await claim(patient, encounter)).status).toBe(403);
+    expect((await claim(doctor, encounter)).status).toBe(409);
   });
 
   it('MI-03: a resident insured in another Yangtze River Delta province (Jiangsu) settles directly', async () => {
     const patient = await resident('yrd');
     const reg = await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('03', 'JS9876543', '320505'));
     expect(out(reg.body).settlement).toBe('direct');
-    const res = await claim('admin', await visit(patient));
-    expect(res.status).toBe(201);
-    expect(out(res.body).claimResponse).toMatchObject({ outcome: 'complete', processNote: [{ text: 'settled (direct)' }] });
+    const encounter = await visit(patient);
+    expect(chargeOf(encounter).claimResponse).toMatchObject({ outcome: 'complete', processNote: [{ text: 'settled (direct)' }] });
+    expect((await claim('admin', encounter)).status).toBe(409);
   });
 
   it('MI-03: a resident insured outside the delta (Guangdong) is told to settle at the institution and pays in full', async () => {
     const patient = await resident('far');
     const reg = await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('03', 'GD5555666', '440305'));
     expect(out(reg.body).settlement).toBe('at-institution');
-    const res = await claim(doctor, await visit(patient));
-    expect(res.status).toBe(201);
-    const r = out(res.body).claimResponse;
-    expect(out(res.body).outcome).toBe('settle-at-institution');
+    const charge = chargeOf(await visit(patient));
+    const r = charge.claimResponse;
+    expect(charge.outcome).toBe('settle-at-institution');
     expect(r).toMatchObject({ outcome: 'error', error: [{ code: { coding: [{ code: 'settle-at-institution' }] } }] });
     expect(r.disposition).toMatch(/settle at the institution/);
     expect(r.payment).toBeUndefined();
@@ -189,39 +196,66 @@ describe.each(backends)('insurance for online visits on %s', (backend) => {
   it('MI-01: the simulated adapter refuses a credential unknown to the insurer, and a visit that is not a chronic-disease follow-up', async () => {
     const unknown = await resident('unknown');
     await asPerson(t, unknown)('POST', `Patient/${unknown.id}/$register-coverage`, coverageParams('03', 'SH1230000', '310104'));
-    const refused = await claim(doctor, await visit(unknown));
-    expect(out(refused.body)).toMatchObject({ outcome: 'unknown-credential', claimResponse: { outcome: 'error' } });
+    expect(chargeOf(await visit(unknown))).toMatchObject({ outcome: 'unknown-credential', claimResponse: { outcome: 'error' } });
     const acute = await resident('acute');
     await asPerson(t, acute)('POST', `Patient/${acute.id}/$register-coverage`, coverageParams('03', 'SH1239999', '310104'));
-    const notCovered = await claim(doctor, await visit(acute, { diagnosis: 'J06.9' }));
-    expect(out(notCovered.body)).toMatchObject({ outcome: 'not-covered', claimResponse: { outcome: 'error' } });
+    expect(chargeOf(await visit(acute, { diagnosis: 'J06.9' }))).toMatchObject({ outcome: 'not-covered', claimResponse: { outcome: 'error' } });
   });
 
   it('MI-01: without a Coverage the patient pays the full fee (self-pay Invoice); one claim per visit (409)', async () => {
     const patient = await resident('self-pay');
     const encounter = await visit(patient);
-    const res = await claim(doctor, encounter);
-    expect(res.status).toBe(201);
-    expect(out(res.body).outcome).toBe('self-pay');
-    expect(out(res.body).invoice).toMatchObject({ status: 'issued', subject: { reference: patient.reference }, recipient: { reference: patient.reference }, issuer: { reference: `Organization/${hospital}` }, totalNet: { value: 30, currency: 'CNY' } });
-    expect(out(res.body).claim).toBeUndefined();
+    const charge = chargeOf(encounter);
+    expect(charge.outcome).toBe('self-pay');
+    expect(charge.invoice).toMatchObject({ status: 'issued', subject: { reference: patient.reference }, recipient: { reference: patient.reference }, issuer: { reference: `Organization/${hospital}` }, totalNet: { value: 30, currency: 'CNY' } });
+    expect(charge.claim).toBeUndefined();
     const again = await claim(doctor, encounter);
     expect(again.status).toBe(409);
     expect(again.body.issue[0].diagnostics).toMatch(/one claim per visit/);
   });
 
-  it('MI-01: a visit not yet finished answers 409; bad parameters 400; a second claim on a settled visit 409', async () => {
+  it('MI-01: a visit not yet finished answers 409; bad parameters 400; ending it charges it, after which $submit-claim answers 409', async () => {
     const patient = await resident('unfinished');
     await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('01', TOKEN, '340104'));
     const open = await visit(patient, { finish: false });
     expect((await claim(doctor, open)).status).toBe(409);
-    await asPerson(t, doctor)('POST', `Encounter/${open.id}/$end-visit`, params({ name: 'summary', valueString: '高血压复诊。' }, { name: 'diagnosis', valueCoding: { system: 'http://hl7.org/fhir/sid/icd-10', code: 'I10' } }));
+    const ended = await asPerson(t, doctor)('POST', `Encounter/${open.id}/$end-visit`, params({ name: 'summary', valueString: '高血压复诊。' }, { name: 'diagnosis', valueCoding: { system: 'http://hl7.org/fhir/sid/icd-10', code: 'I10' } }));
+    expect(out({ parameter: chargeBy(ended.body) })).toMatchObject({ outcome: 'settled', claimResponse: { processNote: [{ text: 'settled (direct)' }] } });
     expect((await claim(doctor, open, { resourceType: 'Patient' })).status).toBe(400);
     expect((await claim(doctor, open, params({ name: 'selfPay', valueString: 'yes' }))).status).toBe(400);
     expect((await claim(doctor, open, params({ name: 'discount', valueInteger: 5 }))).status).toBe(400);
-    const first = await claim(doctor, open);
-    expect(out(first.body)).toMatchObject({ outcome: 'settled', claimResponse: { processNote: [{ text: 'settled (direct)' }] } });
     expect((await claim(doctor, open)).status).toBe(409);
     expect((await claim(doctor, open, params({ name: 'selfPay', valueBoolean: true }))).status).toBe(409);
+  });
+
+  it('MI-01: the doctor may end the visit as self-pay although the patient is insured (selfPay at $end-visit)', async () => {
+    const patient = await resident('chooses-self-pay');
+    await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('03', 'SH1231111', '310104'));
+    const charge = chargeOf(await visit(patient, { selfPay: true }));
+    expect(charge.outcome).toBe('self-pay');
+    expect(charge.invoice.totalNet.value).toBe(30);
+    expect(charge.claim).toBeUndefined();
+  });
+
+  it('MI-01: when the insurer fails, the visit still ends (its record is kept) and the answer says to charge it later with $submit-claim', async () => {
+    const patient = await resident('insurer-down');
+    await asPerson(t, patient)('POST', `Patient/${patient.id}/$register-coverage`, coverageParams('03', 'SH1232222', '310104'));
+    const working = t.hub.hospital.settlement;
+    t.hub.hospital.settlement = { settle: async () => { throw new Error('insurer unreachable'); } };
+    let encounter: Encounter;
+    try {
+      encounter = await visit(patient);
+    } finally {
+      t.hub.hospital.settlement = working;
+    }
+    const answer = endAnswers.get(encounter.id!)!;
+    expect(answer.chargeOutcome).toBe('failed');
+    expect(answer.chargeIssue.issue[0].diagnostics).toMatch(/insurer unreachable.*\$submit-claim/);
+    expect((await read<Encounter>(`Encounter/${encounter.id}`)).status).toBe('finished');
+    // Nothing half-written: no Claim for the visit, so the retry charges it once.
+    expect((await read<Bundle>(`Claim?patient=${patient.reference}`)).entry ?? []).toHaveLength(0);
+    const retry = await claim(doctor, encounter);
+    expect(retry.status).toBe(201);
+    expect(out(retry.body).outcome).toBe('settled');
   });
 });

@@ -1,6 +1,7 @@
 // The internet hospital and teleconsultation (issue 8) as FHIR $operations and write rules,
 // plugged into the FHIR layer through its extension points (fhir/module-operations.ts). Each
 // part lives in its own folder and contributes its operations and rules here.
+import type { Logger } from '../audit/logger.js';
 import type { Database } from '../db/database.js';
 import type { ModuleOperation, WriteRule } from '../fhir/module-operations.js';
 import type { EligibilityDeps } from './eligibility.js';
@@ -23,6 +24,8 @@ export interface HospitalDeps extends EligibilityDeps {
   samePerson?(patientIds: readonly string[]): Promise<string[]>;
   /** MI-01: settles online visits' claims with medical insurance; the simulated adapter when absent. */
   settlement?: SettlementAdapter;
+  /** For what fails after a step has committed (a visit's charge); no patient data above debug. */
+  logger?: Logger;
 }
 
 export function hospitalOperations(deps: HospitalDeps): ModuleOperation[] {

@@ -4,7 +4,7 @@
 // closes it with a summary and a diagnosis, or ends it early to refer the patient offline with the
 // reason, IH-03; either way the record of the visit is written, IH-11, with retention classes,
 // IH-12). Only an eligible doctor (IH-08/09) who is the appointment's doctor runs a visit.
-import type { Appointment, Attachment, Communication, Encounter } from '@medplum/fhirtypes';
+import type { Appointment, Attachment, Communication, Encounter, ParametersParameter } from '@medplum/fhirtypes';
 import { canSee } from '../../fhir/access/access-control.js';
 import { allow, audit } from '../../fhir/access/enforce.js';
 import { Conflict, Forbidden, Invalid } from '../../fhir/errors.js';
@@ -14,6 +14,7 @@ import { parametersOf, stringParam } from '../../fhir/operation-parameters.js';
 import type { FhirRepository } from '../../fhir/repository.js';
 import { parseSearchRequest } from '../../fhir/search/parse.js';
 import { eligibleClinician } from '../eligibility.js';
+import { chargeVisit, selfPayParameter } from '../insurance/index.js';
 import type { HospitalDeps } from '../index.js';
 import { visitEncounter, visitMessage, visitRecord, type VisitOutcome } from './visit-resources.js';
 
@@ -22,6 +23,26 @@ const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 
 const doctorOf = (encounter: Encounter) => encounter.participant?.find((p) => p.individual?.reference?.startsWith('Practitioner/'))?.individual?.reference;
 const patientOf = (encounter: Encounter) => encounter.subject?.reference;
+
+/**
+ * The visit produces its charge (MI-01) as soon as it ends: a settled Claim or a self-pay Invoice,
+ * as parts `charge` (its Parameters) and `chargeOutcome`. Charging runs after the visit's record
+ * is committed, so an insurer that fails cannot undo the visit; the answer then says so and
+ * `$submit-claim` charges it later.
+ */
+async function chargeEndedVisit(deps: HospitalDeps, ctx: InteractionContext, finished: Encounter, selfPay: boolean): Promise<ParametersParameter[]> {
+  try {
+    const charge = await chargeVisit(deps, ctx, finished, selfPay, '$end-visit');
+    return [{ name: 'charge', part: charge }, { name: 'chargeOutcome', valueCode: charge.find((p) => p.name === 'outcome')?.valueCode }];
+  } catch (err) {
+    deps.logger?.warn('charging an ended online visit failed; $submit-claim can retry', { encounter: finished.id, error: (err as Error).message });
+    const diagnostics = `The visit has ended, but charging it failed (${(err as Error).message}); charge it with Encounter/${finished.id}/$submit-claim`;
+    return [
+      { name: 'chargeOutcome', valueCode: 'failed' },
+      { name: 'chargeIssue', resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'incomplete', diagnostics }] } },
+    ];
+  }
+}
 
 /** Whom the caller speaks for in this visit (its doctor, or its patient — themself or a guardian), else Forbidden. */
 export async function visitParty(ctx: InteractionContext, encounter: Encounter): Promise<string> {
@@ -118,6 +139,7 @@ export function visitOperations(deps: HospitalDeps): ModuleOperation[] {
       const referTo = params.find((p) => p.name === 'referOffline');
       const referReason = referTo ? stringParam(referTo.part ?? [], 'reason')?.trim() ?? referTo.valueString?.trim() : undefined;
       if (referTo && !referReason) throw new Invalid('IH-03: referring the patient offline needs the reason', ['referOffline']);
+      const selfPay = selfPayParameter(params);
       const outcome: VisitOutcome = { summary, diagnosis: params.find((p) => p.name === 'diagnosis')?.valueCoding, ...(referReason ? { referral: { reason: referReason } } : {}) };
       const institution = encounter.serviceProvider?.reference;
       const now = deps.clock.now();
@@ -148,6 +170,7 @@ export function visitOperations(deps: HospitalDeps): ModuleOperation[] {
         { name: 'record', resource: result.composition },
         ...(result.condition ? [{ name: 'diagnosis', resource: result.condition }] : []),
         ...(result.referral ? [{ name: 'referral', resource: result.referral }] : []),
+        ...(await chargeEndedVisit(deps, ctx, result.finished, selfPay)),
       ];
       return { status: 200, resource: { resourceType: 'Parameters', parameter } };
     },

@@ -11,6 +11,7 @@ import { submitClaimOperation } from './submit-claim.js';
 
 export type { SettlementAdapter, SettlementResult } from './settlement.js';
 export { SimulatedSettlementAdapter } from './settlement.js';
+export { chargeVisit, selfPayParameter } from './submit-claim.js';
 
 export function insuranceOperations(deps: HospitalDeps): ModuleOperation[] {
   return [registerCoverageOperation(deps), submitClaimOperation(deps)];

@@ -7,6 +7,7 @@
 import type { Claim, CodeableConcept, Condition, Coverage, Encounter, Invoice, ParametersParameter } from '@medplum/fhirtypes';
 import { allow, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Conflict, Forbidden, Invalid, Unprocessable } from '../../fhir/errors.js';
+import type { InteractionContext } from '../../fhir/interactions.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf } from '../../fhir/operation-parameters.js';
 import type { FhirRepository } from '../../fhir/repository.js';
@@ -45,8 +46,51 @@ async function diagnosesOf(tx: FhirRepository, encounter: Encounter): Promise<Co
   return out;
 }
 
-export function submitClaimOperation(deps: HospitalDeps): ModuleOperation {
+/**
+ * Charges a finished online visit (MI-01): a Claim settled through the adapter when the patient has
+ * an active Coverage (and `selfPay` is not asked), else a self-pay Invoice. One charge per visit
+ * (409). Runs in its own transaction; the caller has already checked who may charge.
+ */
+export async function chargeVisit(deps: HospitalDeps, ctx: InteractionContext, encounter: Encounter, selfPay = false, via = OPERATION): Promise<ParametersParameter[]> {
   const adapter: SettlementAdapter = deps.settlement ?? new SimulatedSettlementAdapter(deps.rules);
+  const encounterId = encounter.id!;
+  if (encounter.class?.code !== 'VR') throw new Unprocessable('MI-01: only an online visit (Encounter class VR) is charged here');
+  if (encounter.status !== 'finished') throw new Conflict(`The visit is ${encounter.status}: a claim is submitted once it is finished ($end-visit)`);
+  const patient = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(encounter.subject?.reference ?? '')?.[1];
+  if (!patient) throw new Unprocessable('The visit names no patient');
+  const provider = encounter.serviceProvider?.reference;
+  if (!provider) throw new Unprocessable('MI-01: the visit names no physical institution (Encounter.serviceProvider) to settle through');
+  const fee = deps.rules.onlineConsultationFee;
+  const service = encounter.reasonReference?.length ? FOLLOW_UP_SERVICE : FIRST_VISIT_SERVICE;
+  const doctor = doctorOf(encounter);
+  const now = deps.clock.now();
+
+  return insuranceStep<ParametersParameter[]>(ctx, patient, via, async (tx) => {
+    await tx.lock(`charge:Encounter/${encounterId}`);
+    if (await charged(tx, encounterId)) throw new Conflict(`Encounter/${encounterId} has already been charged: one claim per visit`);
+    const coverage = selfPay ? undefined : await activeCoverage(tx, patient);
+    if (!coverage) {
+      const invoice = await tx.create<Invoice>(newSelfPayInvoice(encounter, patient, provider, service, fee, now));
+      return { result: [{ name: 'invoice', resource: invoice }, { name: 'outcome', valueCode: 'self-pay' }], written: [{ kind: 'create', resource: invoice }] };
+    }
+    const claim = await tx.create<Claim>(newClaim({ encounter, patient, provider, doctor, coverage, service, diagnoses: await diagnosesOf(tx, encounter), fee, now }));
+    const settlement = await adapter.settle(claim, coverage);
+    const response = await tx.create(newClaimResponse(claim, coverage, coverageCredential(coverage).area, settlement, now));
+    return {
+      result: [{ name: 'claim', resource: claim }, { name: 'claimResponse', resource: response }, { name: 'outcome', valueCode: settlement.code }],
+      written: [{ kind: 'create', resource: claim }, { kind: 'create', resource: response }],
+    };
+  });
+}
+
+/** The optional `selfPay` parameter (valueBoolean) of a charge. */
+export function selfPayParameter(params: ParametersParameter[]): boolean {
+  const selfPay = params.find((p) => p.name === 'selfPay');
+  if (selfPay && typeof selfPay.valueBoolean !== 'boolean') throw new Invalid('Parameter "selfPay" must be a valueBoolean', ['selfPay']);
+  return selfPay?.valueBoolean ?? false;
+}
+
+export function submitClaimOperation(deps: HospitalDeps): ModuleOperation {
   return {
     name: OPERATION,
     level: 'instance',
@@ -61,40 +105,11 @@ export function submitClaimOperation(deps: HospitalDeps): ModuleOperation {
       const encounter = (await ctx.repo.read('Encounter', encounterId)) as Encounter;
       const doctor = doctorOf(encounter);
       if (ctx.access.actor.role !== 'admin' && (!ctx.access.actor.user || ctx.access.actor.user !== doctor)) throw new Forbidden('The visit\'s doctor (or an administrator) submits its claim');
-
       const params: ParametersParameter[] = req.body === undefined || req.body === null || req.body === '' ? [] : parametersOf(req.body);
-      const selfPayParam = params.find((p) => p.name === 'selfPay');
-      if (selfPayParam && typeof selfPayParam.valueBoolean !== 'boolean') throw new Invalid('Parameter "selfPay" must be a valueBoolean', ['selfPay']);
+      const selfPay = selfPayParameter(params);
       const unknown = params.filter((p) => p.name !== 'selfPay').map((p) => p.name);
       if (unknown.length) throw new Invalid(`${OPERATION} takes only "selfPay"; unknown: ${unknown.join(', ')}`, unknown);
-
-      if (encounter.class?.code !== 'VR') throw new Unprocessable('MI-01: only an online visit (Encounter class VR) is charged here');
-      if (encounter.status !== 'finished') throw new Conflict(`The visit is ${encounter.status}: a claim is submitted once it is finished ($end-visit)`);
-      const patient = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(encounter.subject?.reference ?? '')?.[1];
-      if (!patient) throw new Unprocessable('The visit names no patient');
-      const provider = encounter.serviceProvider?.reference;
-      if (!provider) throw new Unprocessable('MI-01: the visit names no physical institution (Encounter.serviceProvider) to settle through');
-      const fee = deps.rules.onlineConsultationFee;
-      const service = encounter.reasonReference?.length ? FOLLOW_UP_SERVICE : FIRST_VISIT_SERVICE;
-      const now = deps.clock.now();
-
-      const out = await insuranceStep<ParametersParameter[]>(ctx, patient, OPERATION, async (tx) => {
-        await tx.lock(`charge:Encounter/${encounterId}`);
-        if (await charged(tx, encounterId)) throw new Conflict(`Encounter/${encounterId} has already been charged: one claim per visit`);
-        const coverage = selfPayParam?.valueBoolean ? undefined : await activeCoverage(tx, patient);
-        if (!coverage) {
-          const invoice = await tx.create<Invoice>(newSelfPayInvoice(encounter, patient, provider, service, fee, now));
-          return { result: [{ name: 'invoice', resource: invoice }, { name: 'outcome', valueCode: 'self-pay' }], written: [{ kind: 'create', resource: invoice }] };
-        }
-        const claim = await tx.create<Claim>(newClaim({ encounter, patient, provider, doctor, coverage, service, diagnoses: await diagnosesOf(tx, encounter), fee, now }));
-        const settlement = await adapter.settle(claim, coverage);
-        const response = await tx.create(newClaimResponse(claim, coverage, coverageCredential(coverage).area, settlement, now));
-        return {
-          result: [{ name: 'claim', resource: claim }, { name: 'claimResponse', resource: response }, { name: 'outcome', valueCode: settlement.code }],
-          written: [{ kind: 'create', resource: claim }, { kind: 'create', resource: response }],
-        };
-      });
-      return { status: 201, resource: { resourceType: 'Parameters', parameter: out } };
+      return { status: 201, resource: { resourceType: 'Parameters', parameter: await chargeVisit(deps, ctx, encounter, selfPay) } };
     },
   };
 }
