@@ -19,6 +19,9 @@ const STAMP = 'build-info.json';
 const TARGETS = ['chrome103', 'edge103', 'firefox115', 'safari16'];
 
 /** Newest modification time (ms) of the files the build reads from this project. */
+/** Hub files the viewer bundles too (one definition of what a doctor's device signs). */
+const SHARED_SOURCES = [fileURLToPath(new URL('../server/src/fhir/canonical-json.ts', import.meta.url))];
+
 async function newestSource(): Promise<number> {
   let newest = (await stat(fileURLToPath(import.meta.url))).mtimeMs;
   const walk = async (dir: string): Promise<void> => {
@@ -30,6 +33,7 @@ async function newestSource(): Promise<number> {
     }
   };
   await walk(VIEWER_ROOT);
+  for (const shared of SHARED_SOURCES) newest = Math.max(newest, (await stat(shared)).mtimeMs);
   return newest;
 }
 

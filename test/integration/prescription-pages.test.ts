@@ -1,16 +1,16 @@
-// The internet hospital's prescription pages in real headless Chromium: over the API a doctor
-// registers their key and signs two prescriptions for a resident (a JWS made in Node, as in
-// prescriptions.test.ts); the institution's pharmacist sees both in the review queue with the
+// The internet hospital's prescription pages in real headless Chromium. In an online visit the
+// doctor's page makes a signing key on the device (WebCrypto; only the public half goes to the
+// hub), drafts two prescriptions and signs each (IH-05: the hub verifies the JWS and queues the
+// review); a special-control drug is refused as the hub words it (IH-07) and leaves nothing
+// behind. The institution's pharmacist (whose home page is the review queue) sees both with the
 // hub's signature check, is stopped by the page when rejecting without a reason, approves one and
 // rejects the other with a reason; FHIR then shows the MedicationRequests active and cancelled,
 // and the resident's "my prescriptions" shows one approved and one rejected with the reason.
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { MedicationRequest, Parameters, Task } from '@medplum/fhirtypes';
-import { contentHash } from '../../server/src/fhir/content-hash.js';
+import type { Bundle, MedicationRequest, Provenance, Task } from '@medplum/fhirtypes';
 import { type Browser, HANG_BOUND_MS, readableScreenshot, signedInBrowser } from '../helpers/browser.js';
-import { asPerson, createClinician, createOrganization, createResident, createResource, type Person } from '../helpers/clinicians.js';
+import { createClinician, createOrganization, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
@@ -21,12 +21,7 @@ if (missing) process.stdout.write(`SKIPPED (prescription pages): ${missing}\n`);
 const suite = missing ? describe.skip : describe;
 
 const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
-const ATC = 'http://www.whocc.no/atc';
-const ENALAPRIL = { coding: [{ system: ATC, code: 'C09AA02', display: 'enalapril' }], text: '依那普利片 10mg' };
-const AMLODIPINE = { coding: [{ system: ATC, code: 'C08CA01', display: 'amlodipine' }], text: '苯磺酸氨氯地平片 5mg' };
 const REJECT_REASON = '与患者正在服用的药物重复，请调整。';
-const diagnostics = (body: unknown) => ((body as { issue?: { diagnostics?: string }[] })?.issue ?? []).map((i) => i.diagnostics).join(' | ');
-const param = (body: Parameters, name: string) => body.parameter?.find((p) => p.name === name);
 
 suite('the prescription pages (headless Chromium)', () => {
   let t: TestHub;
@@ -38,6 +33,9 @@ suite('the prescription pages (headless Chromium)', () => {
   const read = async <T>(path: string) => (await (await t.fetch(`${t.base}/${path}`)).json()) as T;
   const signedIn = (person: Person, route = '') => signedInBrowser(t.url, person, browsers, route);
 
+  let appointment = '';
+  let encounter = '';
+
   beforeAll(async () => {
     await viewerBuilt();
     t = await startTestHub('pglite');
@@ -45,37 +43,17 @@ suite('the prescription pages (headless Chromium)', () => {
     doctor = await createClinician(t, { username: 'rx-pages-doctor', organization: hospital, name: { family: '王', given: ['建国'] } });
     pharmacist = await createClinician(t, { username: 'rx-pages-pharmacist', role: 'pharmacist', organization: hospital, name: { family: '李', given: ['药师'] } });
     resident = await createResident(t, { username: 'rx-pages-resident', name: { family: '张', given: ['伟'] } });
-    // The online visit that makes the doctor a treating doctor of the resident (IH-05).
-    await createResource(t, {
-      resourceType: 'Encounter', status: 'in-progress',
+    // The online visit under way that makes the doctor a treating doctor of the resident (IH-05).
+    appointment = (await createResource(t, {
+      resourceType: 'Appointment', status: 'arrived', start: new Date().toISOString(), end: new Date(Date.now() + 600_000).toISOString(),
+      participant: [{ actor: { reference: resident.reference }, status: 'accepted' }, { actor: { reference: doctor.reference }, status: 'accepted' }],
+    })).id;
+    encounter = (await createResource(t, {
+      resourceType: 'Encounter', status: 'in-progress', appointment: [{ reference: `Appointment/${appointment}` }],
       class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'VR', display: 'virtual' },
       subject: { reference: resident.reference }, participant: [{ individual: { reference: doctor.reference } }],
       serviceProvider: { reference: `Organization/${hospital}` },
-    });
-    // The doctor's device: a key pair whose private half never leaves it; the hub gets the public JWK.
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const as = asPerson(t, doctor);
-    const registered = await as('POST', `Practitioner/${doctor.id}/$register-signing-key`, { resourceType: 'Parameters', parameter: [{ name: 'key', valueString: JSON.stringify(publicKey.export({ format: 'jwk' })) }] });
-    expect([registered.status, diagnostics(registered.body)]).toEqual([200, '']);
-    const kid = param(registered.body, 'kid')?.valueString;
-    const signedPrescription = async (medication: typeof ENALAPRIL, dose: string) => {
-      const drafted = await as('POST', 'MedicationRequest', {
-        resourceType: 'MedicationRequest', status: 'draft', intent: 'order', medicationCodeableConcept: medication,
-        subject: { reference: resident.reference }, requester: { reference: doctor.reference },
-        authoredOn: new Date().toISOString().slice(0, 10), dosageInstruction: [{ text: dose }], dispenseRequest: { quantity: { value: 28, unit: '片' } },
-      });
-      expect([drafted.status, diagnostics(drafted.body)]).toEqual([201, '']);
-      const request = drafted.body as MedicationRequest;
-      const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid })).toString('base64url');
-      const payload = Buffer.from(JSON.stringify({ sub: doctor.reference, target: `MedicationRequest/${request.id}/_history/${request.meta!.versionId}`, sha256: contentHash(request), iat: Math.floor(Date.now() / 1000) })).toString('base64url');
-      const jws = `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-      const signed = await as('POST', `MedicationRequest/${request.id}/$sign`, { resourceType: 'Parameters', parameter: [{ name: 'signature', valueString: jws }] });
-      expect([signed.status, diagnostics(signed.body)]).toEqual([200, '']);
-      return { id: request.id!, task: (param(signed.body, 'task')?.resource as Task).id! };
-    };
-    const first = await signedPrescription(ENALAPRIL, '每日一次，每次一片，口服');
-    const second = await signedPrescription(AMLODIPINE, '每日一次，每次半片，口服');
-    Object.assign(prescriptions, { approve: first.id, approveTask: first.task, reject: second.id, rejectTask: second.task });
+    })).id;
   }, 180_000);
 
   afterAll(async () => {
@@ -83,10 +61,59 @@ suite('the prescription pages (headless Chromium)', () => {
     await t?.close();
   });
 
+  it('IH-05/IH-06/IH-07: in the visit the doctor signs two prescriptions with a key made on the device; a special-control drug is refused as the hub says', async () => {
+    const browser = await signedIn(doctor, `#/hospital/visit/${appointment}`);
+    const page = browser.page;
+    const form = page.locator('[data-testid="prescribe-form"]');
+    await page.locator('[data-testid="prescribe-form"][data-loaded="true"]').waitFor({ timeout: HANG_BOUND_MS });
+    const prescribe = async (pick: string) => {
+      await form.locator('[data-testid="rx-common"]').selectOption(pick);
+      await form.locator('[data-testid="rx-sign"]').click();
+      await page.locator('[data-testid="prescribe-form"][data-outcome="sent"]').waitFor({ timeout: HANG_BOUND_MS });
+      await page.evaluate(() => delete (document.querySelector('[data-testid="prescribe-form"]') as HTMLElement).dataset.outcome);
+    };
+    await prescribe('0'); // enalapril, from the common list
+    await prescribe('1'); // amlodipine
+    await page.locator('[data-testid="rx-row"][data-state="review"]').nth(1).waitFor({ timeout: HANG_BOUND_MS });
+    expect(await page.locator('[data-testid="rx-row"]').count()).toBe(2);
+
+    // A special-control drug (diazepam, ATC N05BA01): the hub refuses it and the page says why.
+    await form.locator('[data-testid="rx-drug"]').fill('地西泮片 2.5mg');
+    await form.locator('[data-testid="rx-atc"]').fill('N05BA01');
+    await form.locator('[data-testid="rx-dose"]').fill('每晚一次，每次一片');
+    await form.locator('[data-testid="rx-quantity"]').fill('14');
+    await form.locator('[data-testid="rx-sign"]').click();
+    await page.locator('[data-testid="prescribe-form"][data-outcome="refused"]').waitFor({ timeout: HANG_BOUND_MS });
+    expect(await form.locator('[data-testid="rx-outcome"]').textContent()).toContain('IH-07');
+    await readableScreenshot(page, `${SCREENSHOTS}/hospital-prescribing.png`);
+
+    // What the hub holds: two signed prescriptions on hold, each with the doctor's JWS that
+    // verifies (the $trace re-check), and a review Task each; nothing of the refused drug.
+    const held = (await read<Bundle<MedicationRequest>>(`MedicationRequest?encounter=Encounter/${encounter}&_count=10`)).entry!.map((e) => e.resource!);
+    expect(held.map((r) => r.status)).toEqual(['on-hold', 'on-hold']);
+    expect(held.map((r) => r.medicationCodeableConcept?.coding?.[0]?.code).sort()).toEqual(['C08CA01', 'C09AA02']);
+    for (const request of held) {
+      const trace = await read<Bundle>(`MedicationRequest/${request.id}/$trace`);
+      const signing = trace.entry!.map((e) => e.resource!).find((r): r is Provenance => r.resourceType === 'Provenance' && !!r.signature?.some((x) => x.sigFormat === 'application/jose'));
+      expect(signing?.agent?.[0]?.who?.reference).toBe(doctor.reference);
+      const check = trace.entry!.map((e) => e.resource!).reverse().find((r) => r.resourceType === 'OperationOutcome') as { issue: { severity: string }[] };
+      expect(check.issue.map((i) => i.severity)).toEqual(check.issue.map(() => 'information'));
+      const task = (await read<Bundle<Task>>(`Task?focus=MedicationRequest/${request.id}`)).entry![0].resource!;
+      expect(task.status).toBe('requested');
+      if (request.medicationCodeableConcept?.coding?.[0]?.code === 'C09AA02') Object.assign(prescriptions, { approve: request.id, approveTask: task.id });
+      else Object.assign(prescriptions, { reject: request.id, rejectTask: task.id });
+    }
+    // The private key stayed in the browser: the hub holds one public key for the doctor.
+    const keys = await t.hub.db.query<{ public_jwk: object }>('select public_jwk from practitioner_signing_key where practitioner = $1', [doctor.reference]);
+    expect(keys).toHaveLength(1);
+    expect(Object.keys(keys[0].public_jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+    expect(browser.pageErrors).toEqual([]);
+  });
+
   it('the pharmacist sees both signed prescriptions in the review queue, approves one, and rejects the other only with a reason; FHIR shows them active and cancelled', async () => {
     const browser = await signedIn(pharmacist);
     const page = browser.page;
-    await page.locator('[data-testid="hospital-link"]').click();
+    // A pharmacist's home page is the review queue (no click needed).
     await page.locator('[data-testid="review-queue"][data-loaded="true"]').waitFor({ timeout: HANG_BOUND_MS });
     expect(await page.locator('[data-testid="hospital"]').getAttribute('data-role')).toBe('pharmacist');
     const approveRow = page.locator(`[data-testid="review-row"][data-task="${prescriptions.approveTask}"]`);

@@ -18,7 +18,7 @@ import { el } from './ui/dom.js';
 import { Scope } from './ui/scope.js';
 import { worklistScreen } from './worklist/worklist-screen.js';
 import { hospitalScreen } from './hospital/hospital-screen.js';
-import { hospitalRole } from './hospital/role.js';
+import { homeIsHospital, hospitalRole } from './hospital/role.js';
 
 // Decoded images kept for scrolling back and forth: a 512×512 CT slice is ~0.5 MB.
 const IMAGE_CACHE_BYTES = 512 * 1024 * 1024;
@@ -80,8 +80,9 @@ async function start(): Promise<void> {
     if (route.screen === 'shared') return location.reload();
     if (route.screen === 'study') readingScreen(app, shell.main, route.studyUid, scope);
     else if (route.screen === 'hospital') hospitalScreen(app, shell.main, route.page, scope);
-    // A resident's home is the internet hospital; the image worklist stays the clinician's.
-    else if (hospitalRole(session.fhirUser()) === 'resident') hospitalScreen(app, shell.main, { name: 'home' }, scope);
+    // A resident's home is the internet hospital, a pharmacist's the review queue in it; the
+    // image worklist stays the clinician's.
+    else if (homeIsHospital(hospitalRole(session.fhirUser(), session.accountRole()))) hospitalScreen(app, shell.main, { name: 'home' }, scope);
     else worklistScreen(app, shell.main, scope);
   };
   window.addEventListener('hashchange', render);

@@ -28,7 +28,7 @@ export function hospitalScreen(app: AppContext, main: HTMLElement, page: Hospita
       : role === 'clinician'
         ? [tab('#/hospital/consultations', 'hospitalConsultations', page.name !== 'visit'), tab('#/', 'hospitalWorklist', false)]
         : role === 'pharmacist'
-          ? [tab('#/hospital/review', 'hospitalReviewQueue', true), tab('#/', 'hospitalWorklist', false)]
+          ? [tab('#/hospital/review', 'hospitalReviewQueue', true)]
           : [];
   main.replaceChildren(el('div', { className: 'hospital', attrs: { 'data-testid': 'hospital', 'data-role': role ?? 'none' } }, [el('nav', { className: 'hospital-tabs' }, nav), content]));
   // Every text here is set with its dictionary key: a language change re-translates the page.

@@ -9,3 +9,8 @@ export function hospitalRole(fhirUser: string | undefined, accountRole?: string)
   if (/^Practitioner\/[A-Za-z0-9.-]{1,64}$/.test(fhirUser)) return accountRole === 'pharmacist' ? 'pharmacist' : 'clinician';
   return undefined;
 }
+
+/** Residents and pharmacists open on the hospital pages; clinicians on the image worklist. */
+export function homeIsHospital(role: HospitalRole | undefined): boolean {
+  return role === 'resident' || role === 'pharmacist';
+}

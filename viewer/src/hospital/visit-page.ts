@@ -1,6 +1,6 @@
 // One appointment's online visit, for both sides: once the doctor has started it
 // (Encounter?appointment=…&status=in-progress) the conversation; the doctor also gets the form
-// that ends it. Before the start, the patient is told to come back later.
+// that ends it and the prescription form. Before the start, the patient is told to come back later.
 import type { AppContext } from '../app-context.js';
 import { el, setText } from '../ui/dom.js';
 import type { Scope } from '../ui/scope.js';
@@ -8,6 +8,7 @@ import { endVisitForm } from './end-visit-form.js';
 import { failureText, showText } from './format.js';
 import { isRefusal, search, type FhirResource } from './hospital-api.js';
 import type { HospitalRole } from './role.js';
+import { prescribeForm } from './prescribing/prescribe-form.js';
 import { visitChat } from './visit-chat.js';
 
 export function visitPage(app: AppContext, container: HTMLElement, scope: Scope, appointmentId: string, role: HospitalRole): void {
@@ -32,7 +33,11 @@ export function visitPage(app: AppContext, container: HTMLElement, scope: Scope,
       }
       showText(status, '');
       const chat = visitChat(app, encounter.id, scope);
-      body.replaceChildren(chat.root, role === 'clinician' ? endVisitForm(app, encounter.id, chat.markEnded) : '');
+      const patient = (encounter.subject as { reference?: string } | undefined)?.reference;
+      const doctorTools = role === 'clinician'
+        ? el('div', { className: 'doctor-tools' }, [patient ? prescribeForm(app, { encounterId: encounter.id, patient }, scope) : '', endVisitForm(app, encounter.id, chat.markEnded)])
+        : '';
+      body.replaceChildren(chat.root, doctorTools);
     } catch (err) {
       showText(status, failureText(err, isRefusal(err)));
     }
