@@ -23,6 +23,7 @@ const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).p
 const DEPARTMENT = 'https://suhe.example.cn/fhir/CodeSystem/department';
 const params = (...parameter: Record<string, unknown>[]) => ({ resourceType: 'Parameters', parameter });
 const MESSAGE = '医生您好，最近血压 150/95，头有点晕。';
+const WAITING = '另外，最近睡眠也不太好。';
 
 suite('the internet hospital pages (headless Chromium)', () => {
   let t: TestHub;
@@ -31,6 +32,7 @@ suite('the internet hospital pages (headless Chromium)', () => {
   let firstVisit: Person;
   let slot: Slot;
   let appointmentId = '';
+  let encounterId = '';
   const browsers: Browser[] = [];
   let residentPage: Page;
   let doctorPage: Page;
@@ -134,6 +136,7 @@ suite('the internet hospital pages (headless Chromium)', () => {
     const encounters = (await read<Bundle>(`Encounter?appointment=Appointment/${appointmentId}`)).entry!.map((e) => e.resource as Encounter);
     expect(encounters).toHaveLength(1);
     expect(encounters[0]).toMatchObject({ status: 'in-progress', class: { code: 'VR' } });
+    encounterId = encounters[0].id!;
   });
 
   it('the resident opens the visit and sends a message: it appears on the doctor\'s page live, delivered; the reply comes back live', async () => {
@@ -152,6 +155,21 @@ suite('the internet hospital pages (headless Chromium)', () => {
     await doctorPage.locator('[data-testid="chat-send"]').click();
     await residentPage.locator('[data-testid="chat-message"][data-mine="false"]', { hasText: '心电图' }).waitFor({ timeout: HANG_BOUND_MS });
     await readableScreenshot(residentPage, `${SCREENSHOTS}/hospital-resident.png`);
+
+    // The doctor steps away from the visit page: the resident's next message waits ("pending"),
+    // and turns "delivered" on the resident's page once the doctor is back.
+    await doctorPage.locator('[data-testid="hospital-tab-hospitalConsultations"]').click();
+    await doctorPage.locator('[data-testid="consultations"]').waitFor({ timeout: HANG_BOUND_MS });
+    for (let i = 0; i < 200 && t.hub.hospital.live.connected(encounterId).includes(doctor.reference); i++) await new Promise((done) => setTimeout(done, 25));
+    expect(t.hub.hospital.live.connected(encounterId)).toEqual([resident.reference]);
+    await residentPage.locator('[data-testid="chat-text"]').fill(WAITING);
+    await residentPage.locator('[data-testid="chat-send"]').click();
+    const waiting = residentPage.locator('[data-testid="chat-message"][data-mine="true"]', { hasText: WAITING });
+    await waiting.waitFor({ timeout: HANG_BOUND_MS });
+    expect(await waiting.getAttribute('data-state')).toBe('pending');
+    await doctorPage.evaluate((id) => (location.hash = `#/hospital/visit/${id}`), appointmentId);
+    await doctorPage.locator('[data-testid="chat-message"][data-mine="false"]', { hasText: WAITING }).waitFor({ timeout: HANG_BOUND_MS });
+    await residentPage.locator('[data-testid="chat-message"][data-mine="true"][data-state="delivered"]', { hasText: WAITING }).waitFor({ timeout: HANG_BOUND_MS });
   });
 
   it('the doctor ends the visit with a diagnosis and an offline referral; FHIR shows the Encounter finished and the ServiceRequest', async () => {

@@ -134,6 +134,9 @@ describe.each(backends)('an online visit on %s', (backend) => {
     const doctorLive = await live(doctor);
     const joined = await doctorLive.next((f) => f.type === 'joined');
     expect(joined.delivered.map((c: Communication) => c.id)).toEqual([reply!.id]);
+    // The patient, still connected, is told their waiting message has now been delivered.
+    const receipt = await patientLive.next((f) => f.type === 'delivered');
+    expect(receipt.communications.map((c: Communication) => [c.id, c.status])).toEqual([[reply!.id, 'completed']]);
     expect((await read<Communication>(`Communication/${reply!.id}`)).status).toBe('completed');
     // Now both are connected: a message over the socket reaches the other side live.
     doctorLive.send({ type: 'message', text: '请继续监测，两周后复诊。' });

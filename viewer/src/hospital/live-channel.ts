@@ -7,7 +7,7 @@ import type { FhirResource } from './hospital-api.js';
 export type LiveState = 'connecting' | 'live' | 'closed';
 
 export interface LiveHandlers {
-  /** Messages that waited for this side and were delivered on joining, then each new one. */
+  /** Messages that waited for this side and were delivered on joining, then each new one, and ours again once delivered. */
   onMessage(communication: FhirResource): void;
   onEnded(): void;
   onState(state: LiveState, reason?: string): void;
@@ -27,7 +27,7 @@ export function openLiveChannel(app: AppContext, encounterId: string, handlers: 
     );
   });
   ws.addEventListener('message', (event) => {
-    let frame: { type?: string; delivered?: FhirResource[]; communication?: FhirResource; message?: string };
+    let frame: { type?: string; delivered?: FhirResource[]; communications?: FhirResource[]; communication?: FhirResource; message?: string };
     try {
       frame = JSON.parse(String(event.data));
     } catch {
@@ -37,6 +37,8 @@ export function openLiveChannel(app: AppContext, encounterId: string, handlers: 
       handlers.onState('live');
       for (const communication of frame.delivered ?? []) handlers.onMessage(communication);
     } else if (frame.type === 'message' && frame.communication) handlers.onMessage(frame.communication);
+    // Our messages that waited have reached the other side: shown again with their new state.
+    else if (frame.type === 'delivered') for (const communication of frame.communications ?? []) handlers.onMessage(communication);
     else if (frame.type === 'ended') handlers.onEnded();
     else if (frame.type === 'error') handlers.onState('closed', frame.message);
   });

@@ -23,6 +23,11 @@ export class VisitLive {
     };
   }
 
+  /** Whom the visit's open connections speak for (each once). */
+  connected(encounterId: string): string[] {
+    return [...new Set([...(this.visits.get(encounterId) ?? [])].map((p) => p.reference))];
+  }
+
   /** Sends to every connection of the visit except those speaking for `except`; answers whom it reached. */
   push(encounterId: string, event: unknown, except?: string): string[] {
     const reached = new Set<string>();

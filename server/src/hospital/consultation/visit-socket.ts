@@ -2,7 +2,8 @@
 // an Authorization header on a WebSocket, and a token in the URL would reach logs, so the first
 // message authenticates: {"type":"join","token":"<access token>","encounter":"<id>"}. Then:
 // - {"type":"message","text":"…"} stores a Communication and pushes it to the other side
-//   (messages waiting for this participant are delivered, and marked so, on joining);
+//   (messages waiting for this participant are delivered, and marked so, on joining; their
+//   senders, when connected, get {"type":"delivered","communications":[…]});
 // - {"type":"signal","data":{…}} relays WebRTC signalling (offer/answer/ICE) to the other side;
 //   data.kind "call-start" / "call-end" also records the call's start and end (IH-12: kept 3 years);
 // - the hub sends {"type":"ended"} and closes when the doctor ends the visit.
@@ -77,6 +78,8 @@ async function serve(ws: WebSocket, req: IncomingMessage, deps: VisitSocketDeps)
         session = { ctx, encounterId: encounter.id!, party, leave };
         const delivered = await deliverPending(ctx.repo, encounter.id!, party, deps.hospital.clock.now());
         send({ type: 'joined', encounter: encounter.id, as: party, delivered });
+        // The senders of what just arrived see their "waiting" turn into "delivered".
+        if (delivered.length) deps.hospital.live.push(encounter.id!, { type: 'delivered', communications: delivered }, party);
         return;
       }
       const encounter = (await session.ctx.repo.read('Encounter', session.encounterId)) as Encounter;
