@@ -51,6 +51,7 @@ import { VisitLive } from './hospital/consultation/visit-live.js';
 import { attachVisitSockets } from './hospital/consultation/visit-socket.js';
 import { consultRelationships } from './hospital/teleconsult/index.js';
 import { pharmacyRelationships } from './hospital/prescriptions/access.js';
+import { familyDoctorOperations, familyDoctorRelationships, familyDoctorWriteRules, type FamilyDoctorDeps } from './modules/family-doctor/index.js';
 import { DocumentSigner } from './reports/document-signer.js';
 import { MeasurementStore } from './reports/measurement-store.js';
 import { readingReportWriteRule } from './reports/reading-report.js';
@@ -127,8 +128,12 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     logger,
     identityOf: async (id) => (await auth.users.get(id))?.identity,
   };
-  const operations = new OperationRegistry().add(exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital));
-  const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital)];
+  // The community-care modules share the hospital's clock (tests move one clock for all).
+  const familyDoctor: FamilyDoctorDeps = { repo, clock: hospital.clock, samePerson: hospital.samePerson };
+  const operations = new OperationRegistry().add(
+    exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital), ...familyDoctorOperations(familyDoctor),
+  );
+  const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital), ...familyDoctorWriteRules()];
   const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
     repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks, writeRules,
@@ -158,8 +163,10 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       compartment,
       identityOf: async (id) => (await auth.users.get(id))?.identity,
       samePerson: (ids) => federation.samePerson(ids),
-      // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription.
-      relationships: async (actors) => [...(await consultRelationships(repo, actors)), ...(await pharmacyRelationships(repo, actors))],
+      // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription; FD-02: a family-doctor contract in force.
+      relationships: async (actors) => [
+        ...(await consultRelationships(repo, actors)), ...(await pharmacyRelationships(repo, actors)), ...(await familyDoctorRelationships(familyDoctor, actors)),
+      ],
     });
 
   let capability: unknown;

@@ -17,7 +17,7 @@ import type { HospitalDeps } from '../index.js';
 import { CREDENTIAL_TYPES, INSURANCE_TAG, isCredentialType } from './codes.js';
 import { areaCodeProblem, checkCredential, credentialDigest, maskCredential, settlementRoute } from './credentials.js';
 import { newCoverage } from './resources.js';
-import { insuranceStep, notInBundle } from './store.js';
+import { auditedStep, notInBundle } from '../../fhir/access/audited-step.js';
 
 const OPERATION = '$register-coverage';
 
@@ -29,7 +29,7 @@ export function registerCoverageOperation(deps: HospitalDeps): ModuleOperation {
     methods: ['POST'],
     definition: 'https://suhe.example.cn/fhir/OperationDefinition/Patient-register-coverage',
     async handle(ctx, req, target) {
-      notInBundle(deps, ctx, OPERATION);
+      notInBundle(deps.repo, ctx, OPERATION);
       allow(ctx, 'create', 'Coverage');
       const patientId = target.id!;
       await visiblePatientsOf(ctx, 'operation', 'Patient', patientId);
@@ -58,7 +58,7 @@ export function registerCoverageOperation(deps: HospitalDeps): ModuleOperation {
 
       const masked = maskCredential(checked.value);
       const digest = credentialDigest(type, checked.value);
-      const coverage = await insuranceStep(ctx, patientId, OPERATION, async (tx) => {
+      const coverage = await auditedStep(ctx, patientId, OPERATION, async (tx) => {
         await tx.lock(`coverage:Patient/${patientId}`);
         const request = parseSearchRequest('Coverage', [['beneficiary', `Patient/${patientId}`], ['status', 'active']], tx.registry, { defaultCount: 100, maxCount: 100, defaultTotal: 'none' });
         const previous = ((await tx.search(request)).resources as Coverage[]).filter((c) => c.meta?.tag?.some((t) => t.system === INSURANCE_TAG.system && t.code === INSURANCE_TAG.code));

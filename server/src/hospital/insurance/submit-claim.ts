@@ -16,7 +16,7 @@ import type { HospitalDeps } from '../index.js';
 import { FIRST_VISIT_SERVICE, FOLLOW_UP_SERVICE, INSURANCE_TAG, VISIT_CHARGE_SYSTEM } from './codes.js';
 import { newClaim, newClaimResponse, newSelfPayInvoice } from './resources.js';
 import { coverageCredential, SimulatedSettlementAdapter, type SettlementAdapter } from './settlement.js';
-import { insuranceStep, notInBundle } from './store.js';
+import { auditedStep, notInBundle } from '../../fhir/access/audited-step.js';
 
 const OPERATION = '$submit-claim';
 const LIMITS = { defaultCount: 100, maxCount: 100, defaultTotal: 'none' as const };
@@ -65,7 +65,7 @@ export async function chargeVisit(deps: HospitalDeps, ctx: InteractionContext, e
   const doctor = doctorOf(encounter);
   const now = deps.clock.now();
 
-  return insuranceStep<ParametersParameter[]>(ctx, patient, via, async (tx) => {
+  return auditedStep<ParametersParameter[]>(ctx, patient, via, async (tx) => {
     await tx.lock(`charge:Encounter/${encounterId}`);
     if (await charged(tx, encounterId)) throw new Conflict(`Encounter/${encounterId} has already been charged: one claim per visit`);
     const coverage = selfPay ? undefined : await activeCoverage(tx, patient);
@@ -98,7 +98,7 @@ export function submitClaimOperation(deps: HospitalDeps): ModuleOperation {
     methods: ['POST'],
     definition: 'https://suhe.example.cn/fhir/OperationDefinition/Encounter-submit-claim',
     async handle(ctx, req, target) {
-      notInBundle(deps, ctx, OPERATION);
+      notInBundle(deps.repo, ctx, OPERATION);
       for (const type of ['Claim', 'ClaimResponse', 'Invoice']) allow(ctx, 'create', type);
       const encounterId = target.id!;
       await visiblePatientsOf(ctx, 'operation', 'Encounter', encounterId);

@@ -1,0 +1,203 @@
+// Family-doctor contracts and panels over HTTP on both backends (DOMAIN.md FD-01/02/04/05/07/08/
+// 09): a resident signs with a family doctor at a community health centre, choosing the basic
+// package (+ a personalised one) and one district and one city hospital (FD-05); one family doctor
+// at a time, a term of at least a year, renew or switch at expiry (FD-02); the contract is what
+// lets the family doctor see the record; the panel shows priority groups computed from the record
+// (FD-01/04) and the worklist what is due or overdue (FD-07..09), which a recorded follow-up clears.
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Bundle, Contract, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import { asPerson, createClinician, createResident, createResource, type Person } from '../helpers/clinicians.js';
+import { availableBackends } from '../helpers/parts.js';
+import { useTestHub } from '../helpers/use-hub.js';
+
+const backends = await availableBackends('family doctor');
+const FD = 'https://suhe.example.cn/fhir/CodeSystem/family-doctor';
+const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
+const ICD = 'http://hl7.org/fhir/sid/icd-10';
+const params = (...parameter: ParametersParameter[]) => ({ resourceType: 'Parameters', parameter });
+const ref = (reference: string) => ({ valueReference: { reference } });
+const diagnostics = (body: any) => (body?.issue ?? []).map((i: any) => i.diagnostics).join(' | ');
+/** The parts of each repeated parameter `name`, as name → values. */
+const partsOf = (body: Parameters, name: string) =>
+  (body.parameter ?? []).filter((p) => p.name === name).map((p) => {
+    const out: Record<string, any[]> = {};
+    for (const part of p.part ?? []) (out[part.name] ??= []).push(part.valueReference?.reference ?? part.valueCode ?? part.valueDate ?? part.valueInteger);
+    return out;
+  });
+
+describe.each(backends)('family-doctor contracts and panels on %s', (backend) => {
+  const t = useTestHub(backend);
+  const orgs: Record<string, string> = {};
+  const roles: Record<string, string> = {};
+  let doctorA: Person;
+  let doctorB: Person;
+  let basic = '';
+  let personalised = '';
+  const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  const plusYears = (date: string, years: number) => `${Number(date.slice(0, 4)) + years}${date.slice(4)}`;
+
+  const institution = async (name: string, category: string) =>
+    (await createResource(t, { resourceType: 'Organization', name, active: true, type: [{ coding: [{ system: CATEGORY, code: category }] }] })).id;
+  const roleOf = async (doctor: Person) => {
+    const found = (await (await t.fetch(`${t.base}/PractitionerRole?practitioner=${doctor.reference}`)).json()) as Bundle;
+    return `PractitionerRole/${found.entry![0].resource!.id}`;
+  };
+  const contractParams = (role: string, extra: ParametersParameter[] = [], packages = [basic, personalised]) =>
+    params(
+      { name: 'familyDoctor', ...ref(role) },
+      ...packages.map((p) => ({ name: 'package', ...ref(`PlanDefinition/${p}`) })),
+      { name: 'districtHospital', ...ref(`Organization/${orgs.district}`) },
+      { name: 'cityHospital', ...ref(`Organization/${orgs.city}`) },
+      ...extra,
+    );
+
+  beforeAll(async () => {
+    orgs.centre = await institution('苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
+    orgs.district = await institution('苏河区中心医院', 'district-hospital');
+    orgs.city = await institution('上海市第一人民医院', 'city-hospital');
+    doctorA = await createClinician(t, { username: 'fd-doctor-a', organization: orgs.centre, name: { family: '陈', given: ['家医'] } });
+    doctorB = await createClinician(t, { username: 'fd-doctor-b', organization: orgs.centre, name: { family: '周', given: ['家医'] } });
+    roles.A = await roleOf(doctorA);
+    roles.B = await roleOf(doctorB);
+    const pkg = async (code: string, title: string, price: number) =>
+      (await createResource(t, {
+        resourceType: 'PlanDefinition', status: 'active', title, type: { coding: [{ system: FD, code }] },
+        extension: [{ url: 'https://suhe.example.cn/fhir/StructureDefinition/package-price', valueMoney: { value: price, currency: 'CNY' } }],
+        action: [{ title: '健康评估' }, { title: '慢病随访' }],
+      })).id;
+    basic = await pkg('basic-package', '基础服务包', 0);
+    personalised = await pkg('personalised-package', '高血压个性化服务包', 120);
+  }, 120_000);
+
+  it('FD-02/FD-05: a resident signs with a family doctor (basic + personalised package, a district and a city hospital); only then does the doctor see the record', async () => {
+    const resident = await createResident(t, { username: 'fd-resident-sign' });
+    expect((await asPerson(t, doctorA)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    const signed = await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.A));
+    expect([signed.status, diagnostics(signed.body)]).toEqual([201, '']);
+    const contract = signed.body as Contract;
+    expect(contract).toMatchObject({
+      status: 'executed', type: { coding: [{ system: FD, code: 'family-doctor-contract' }] },
+      subject: [{ reference: resident.reference }], authority: [{ reference: `Organization/${orgs.centre}` }],
+      applies: { start: today(), end: plusYears(today(), 1) },
+      signer: [{ type: { code: 'PATN' }, party: { reference: resident.reference } }, { type: { code: 'HPROV' }, party: { reference: roles.A } }],
+    });
+    expect(contract.term!.map((x) => x.topicReference?.reference)).toEqual([`PlanDefinition/${basic}`, `PlanDefinition/${personalised}`]);
+    expect(contract.term![1].asset![0].valuedItem![0].net).toEqual({ value: 120, currency: 'CNY' });
+    const choice = contract.extension!.find((e) => e.url.endsWith('/one-plus-one-plus-one'))!.extension!;
+    expect(choice.map((e) => [e.url, e.valueReference?.reference])).toEqual([['districtHospital', `Organization/${orgs.district}`], ['cityHospital', `Organization/${orgs.city}`]]);
+    // The contract is the care relationship: the family doctor now reads the record, the other doctor does not.
+    expect((await asPerson(t, doctorA)('GET', `Patient/${resident.id}`)).status).toBe(200);
+    expect((await asPerson(t, doctorB)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    // Contracts are signed, never written directly — not even by an administrator.
+    const plain = await t.fetch(`${t.base}/Contract`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...contract, id: undefined, meta: undefined }) });
+    expect(plain.status).toBe(403);
+    expect((await asPerson(t, resident)('PUT', `Contract/${contract.id}`, { ...contract, status: 'terminated' })).status).toBe(403);
+  });
+
+  it('FD-02: one family doctor at a time — a second contract during the term is refused (409, naming the end); switching at expiry and renewing are accepted', async () => {
+    const resident = await createResident(t, { username: 'fd-resident-switch' });
+    expect((await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.A))).status).toBe(201);
+    const end = plusYears(today(), 1);
+    const second = await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.B));
+    expect(second.status).toBe(409);
+    expect(diagnostics(second.body)).toMatch(new RegExp(`FD-02: one family doctor at a time.*until ${end}.*can start on ${end}`));
+    // A switch to doctor B from the day the current contract ends.
+    const switched = await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.B, [{ name: 'start', valueDate: end }]));
+    expect([switched.status, diagnostics(switched.body)]).toEqual([201, '']);
+    expect(switched.body.applies).toEqual({ start: end, end: plusYears(end, 1) });
+    // Nothing more can start inside that next term either (renewing comes at its end).
+    expect((await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.A, [{ name: 'start', valueDate: plusYears(end, 0).replace(/-\d\d$/, '-28') }]))).status).toBe(409);
+    const renewed = await asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.B, [{ name: 'start', valueDate: plusYears(end, 1) }]));
+    expect(renewed.status).toBe(201);
+  });
+
+  it('FD-02/FD-05: a term under a year, no or two basic packages, and hospitals of the wrong level are refused with the rule named', async () => {
+    const resident = await createResident(t, { username: 'fd-resident-bad' });
+    const sign = (body: unknown) => asPerson(t, resident)('POST', `Patient/${resident.id}/$sign-contract`, body);
+    const short = await sign(contractParams(roles.A, [{ name: 'end', valueDate: `${Number(today().slice(0, 4))}-12-31` < plusYears(today(), 1) ? `${Number(today().slice(0, 4))}-12-31` : today() }]));
+    expect([short.status, diagnostics(short.body)]).toEqual([422, expect.stringContaining('FD-02: a family-doctor contract runs at least 1 year')]);
+    const onlyPersonalised = await sign(contractParams(roles.A, [], [personalised]));
+    expect([onlyPersonalised.status, diagnostics(onlyPersonalised.body)]).toEqual([422, expect.stringContaining('exactly one basic package (chosen: 0)')]);
+    const twoBasics = await sign(contractParams(roles.A, [], [basic, await createResource(t, { resourceType: 'PlanDefinition', status: 'active', type: { coding: [{ system: FD, code: 'basic-package' }] } }).then((p) => p.id)]));
+    expect(diagnostics(twoBasics.body)).toContain('exactly one basic package (chosen: 2)');
+    const wrongLevel = await sign(params(
+      { name: 'familyDoctor', ...ref(roles.A) }, { name: 'package', ...ref(`PlanDefinition/${basic}`) },
+      { name: 'districtHospital', ...ref(`Organization/${orgs.city}`) }, { name: 'cityHospital', ...ref(`Organization/${orgs.district}`) },
+    ));
+    expect([wrongLevel.status, diagnostics(wrongLevel.body)]).toEqual([422, expect.stringMatching(/^FD-05.*is not a district hospital.*is not a city hospital/)]);
+    const notCentre = await sign(contractParams(`PractitionerRole/${(await createResource(t, { resourceType: 'PractitionerRole', active: true, practitioner: { reference: doctorA.reference }, organization: { reference: `Organization/${orgs.district}` } })).id}`));
+    expect([notCentre.status, diagnostics(notCentre.body)]).toEqual([422, expect.stringContaining('a family doctor works at a community health centre')]);
+    expect((await sign({ resourceType: 'Patient' })).status).toBe(400);
+    expect((await sign(params({ name: 'familyDoctor', valueString: 'Practitioner/x' }))).status).toBe(400);
+    // Nothing was written by any of these.
+    expect(((await (await t.fetch(`${t.base}/Contract?subject=${resident.reference}`)).json()) as Bundle).entry ?? []).toHaveLength(0);
+  });
+
+  it('FD-02: the family doctor records a contract signed at the centre only with the signed form; a stranger may not sign for someone else', async () => {
+    const resident = await createResident(t, { username: 'fd-resident-paper' });
+    const withoutForm = await asPerson(t, doctorA)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.A));
+    expect([withoutForm.status, diagnostics(withoutForm.body)]).toEqual([400, expect.stringContaining('signedForm')]);
+    const form = { name: 'signedForm', valueAttachment: { contentType: 'application/pdf', data: Buffer.from('%PDF-1.4 signed form').toString('base64'), title: '签约协议书' } };
+    const recorded = await asPerson(t, doctorA)('POST', `Patient/${resident.id}/$sign-contract`, contractParams(roles.A, [form]));
+    expect([recorded.status, diagnostics(recorded.body)]).toEqual([201, '']);
+    expect(recorded.body.legallyBindingAttachment.title).toBe('签约协议书');
+    // Doctor B cannot sign the resident up with doctor A, nor a resident for a stranger.
+    const other = await createResident(t, { username: 'fd-resident-other' });
+    expect((await asPerson(t, doctorB)('POST', `Patient/${other.id}/$sign-contract`, contractParams(roles.A, [form]))).status).toBe(403);
+    expect((await asPerson(t, resident)('POST', `Patient/${other.id}/$sign-contract`, contractParams(roles.A))).status).toBe(403);
+  });
+
+  it('FD-01/04 and FD-07/08/09: the panel shows priority groups from the record, the worklist what is due; a face-to-face follow-up clears it, an online visit does not', async () => {
+    const elderly = await createResident(t, { username: 'fd-resident-panel', birthDate: '1950-03-01', name: { family: '沈', given: ['阿婆'] } });
+    const condition = (code: string, display: string) => createResource(t, {
+      resourceType: 'Condition', subject: { reference: elderly.reference }, code: { coding: [{ system: ICD, code, display }] },
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      recordedDate: '2020-01-10',
+    });
+    await condition('I10', '原发性高血压');
+    await condition('E11.9', '2型糖尿病');
+    const signed = await asPerson(t, elderly)('POST', `Patient/${elderly.id}/$sign-contract`, contractParams(roles.A));
+    expect(signed.status).toBe(201);
+    const panel = await asPerson(t, doctorA)('GET', 'Contract/$panel');
+    expect(panel.status).toBe(200);
+    const member = partsOf(panel.body, 'member').find((m) => m.patient[0] === elderly.reference)!;
+    expect(member.group).toEqual(['elderly-65', 'hypertension', 'diabetes']);
+    expect(partsOf((await asPerson(t, doctorA)('GET', 'Contract/$panel?group=diabetes')).body, 'member').map((m) => m.patient[0])).toContain(elderly.reference);
+    expect((await asPerson(t, doctorB)('GET', 'Contract/$panel')).body.parameter.find((p: any) => p.name === 'count').valueInteger).toBe(0);
+
+    // A new contract: every item is first due one interval after the contract's start — move the clock there.
+    const clock = t.hub.hospital.clock;
+    const real = clock.now;
+    clock.now = () => new Date(Date.now() + 100 * 86_400_000);
+    try {
+      const items = async () => partsOf((await asPerson(t, doctorA)('GET', 'Contract/$worklist')).body, 'item').filter((i) => i.patient[0] === elderly.reference);
+      const before = await items();
+      expect(before.map((i) => [i.rule[0], i.kind[0], i.status[0]]).sort()).toEqual([
+        ['FD-07', 'hypertension-follow-up', 'overdue'], ['FD-08', 'diabetes-follow-up', 'overdue'], ['FD-08', 'fasting-glucose', 'overdue'],
+      ]);
+      // An online (VR) visit is not face to face: it clears nothing.
+      await createResource(t, {
+        resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'VR' },
+        type: [{ coding: [{ system: FD, code: 'hypertension-follow-up' }] }], subject: { reference: elderly.reference }, period: { start: new Date().toISOString() },
+      });
+      expect((await items()).map((i) => i.kind[0]).sort()).toEqual(['diabetes-follow-up', 'fasting-glucose', 'hypertension-follow-up']);
+      // A home visit with blood pressure and fasting glucose clears the hypertension follow-up and the glucose test.
+      const visit = await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params(
+        { name: 'kind', valueCode: 'hypertension-follow-up' }, { name: 'class', valueCode: 'HH' },
+        { name: 'systolic', valueInteger: 142 }, { name: 'diastolic', valueInteger: 88 }, { name: 'fastingGlucose', valueDecimal: 6.8 },
+      ));
+      expect([visit.status, diagnostics(visit.body)]).toEqual([201, '']);
+      expect(visit.body.parameter.filter((p: any) => p.name === 'observation').map((p: any) => p.resource.code.coding[0].code)).toEqual(['85354-9', '14771-0']);
+      expect((await items()).map((i) => i.kind[0])).toEqual(['diabetes-follow-up']);
+      // Bad input names the parameter.
+      const bad = await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'hypertension-follow-up' }, { name: 'systolic', valueInteger: 142 }));
+      expect([bad.status, diagnostics(bad.body)]).toEqual([400, expect.stringContaining('both "systolic" and "diastolic"')]);
+      expect((await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'VR' }))).status).toBe(400);
+      // Someone else's patient: the other doctor finds nobody to record for.
+      expect((await asPerson(t, doctorB)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'health-check' }))).status).toBe(404);
+    } finally {
+      clock.now = real;
+    }
+  });
+});
