@@ -98,7 +98,8 @@ export function generatePanel(count: number, asOf: Date, seed = 1, windowDays = 
     const condition = (code: string, system = ICD, clinical = 'active', verification = 'confirmed', dates: Partial<Condition> = {}) => {
       conditions.push({
         resourceType: 'Condition', id: nextId('c'), subject, code: { coding: [{ system, code }] },
-        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinical }] },
+        // FHIR's con-5: an entered-in-error Condition carries no clinical status.
+        ...(verification === 'entered-in-error' ? {} : { clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinical }] } }),
         verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: verification }] },
         ...dates,
       });
