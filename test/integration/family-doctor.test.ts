@@ -88,6 +88,13 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     // The contract is the care relationship: the family doctor now reads the record, the other doctor does not.
     expect((await asPerson(t, doctorA)('GET', `Patient/${resident.id}`)).status).toBe(200);
     expect((await asPerson(t, doctorB)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    // The contract is the patient's record: another resident and another doctor neither read nor find it.
+    const stranger = await createResident(t, { username: 'fd-resident-stranger' });
+    for (const other of [stranger, doctorB]) {
+      expect((await asPerson(t, other)('GET', `Contract/${contract.id}`)).status).toBe(404);
+      expect((await asPerson(t, other)('GET', `Contract?subject=${resident.reference}`)).body.entry ?? []).toHaveLength(0);
+    }
+    expect((await asPerson(t, resident)('GET', `Contract/${contract.id}`)).status).toBe(200);
     // Contracts are signed, never written directly — not even by an administrator.
     const plain = await t.fetch(`${t.base}/Contract`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ ...contract, id: undefined, meta: undefined }) });
     expect(plain.status).toBe(403);

@@ -68,10 +68,11 @@ export type Visibility = 'all' | readonly string[] | { allExcept: readonly strin
 /** Whether a resource in these patients' compartments is visible. */
 /**
  * Patient-compartment types whose resources may name no patient at all — a doctor's Schedule is
- * in the compartment only through an actor that could be a Patient. Such a resource is nobody's
+ * in the compartment only through an actor that could be a Patient, an agreement between two
+ * institutions is a Contract without a subject (compartment.ts). Such a resource is nobody's
  * patient data: whoever may read the type sees it, and clinicians may write it.
  */
-export const PATIENTLESS_TYPES: ReadonlySet<string> = new Set(['Schedule']);
+export const PATIENTLESS_TYPES: ReadonlySet<string> = new Set(['Schedule', 'Contract']);
 
 export function canSee(visible: Visibility, patients: readonly string[]): boolean {
   if (visible === 'all') return true;

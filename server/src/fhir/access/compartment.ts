@@ -7,6 +7,15 @@ import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import { parseReference } from '../index/extract.js';
 import type { SearchParameterRegistry } from '../search/parameters.js';
 
+/**
+ * Types R4's definition leaves out of the compartment though they can name a patient: a Contract
+ * (a family-doctor contract, FD-02) is about its subject. Left out, it would be readable by anyone
+ * who may read Contracts at all; in, it follows the patient's access rules like the rest of the
+ * record (and `$everything` returns it). A Contract naming no patient (an agreement between
+ * institutions) stays open to whoever may read the type: see PATIENTLESS_TYPES.
+ */
+const HUB_PATIENT_LINKS: Readonly<Record<string, readonly string[]>> = { Contract: ['subject'] };
+
 export class PatientCompartment {
   private readonly paramsByType = new Map<string, string[]>();
 
@@ -16,6 +25,7 @@ export class PatientCompartment {
       const params = (entry.param ?? []).filter((code) => registry.get(entry.code, code));
       if (params.length || entry.code === 'Patient') this.paramsByType.set(entry.code, params);
     }
+    for (const [type, params] of Object.entries(HUB_PATIENT_LINKS)) if (!this.paramsByType.has(type)) this.paramsByType.set(type, params.filter((code) => registry.get(type, code)));
   }
 
   /** Whether resources of this type can belong to a patient's compartment at all. */
