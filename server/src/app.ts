@@ -129,7 +129,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     identityOf: async (id) => (await auth.users.get(id))?.identity,
   };
   // The community-care modules share the hospital's clock (tests move one clock for all).
-  const familyDoctor: FamilyDoctorDeps = { repo, clock: hospital.clock, samePerson: hospital.samePerson };
+  const familyDoctor: FamilyDoctorDeps = { repo, clock: hospital.clock, samePerson: hospital.samePerson, personKeys: (ids) => federation.personKeys(ids) };
   const operations = new OperationRegistry().add(
     exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital), ...familyDoctorOperations(familyDoctor),
   );

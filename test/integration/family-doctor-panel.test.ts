@@ -20,6 +20,7 @@ const FD = 'https://suhe.example.cn/fhir/CodeSystem/family-doctor';
 const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
 const AS_OF = new Date('2026-06-15T02:00:00Z'); // 10:00 in the clinic
 const PANEL_SIZE = Number(process.env.FD_PANEL_SIZE ?? 520);
+const UNSIGNED = 80;
 const ref = (reference: string) => ({ valueReference: { reference } });
 
 describe(`a generated panel of ${PANEL_SIZE} patients on ${backend}`, () => {
@@ -63,6 +64,9 @@ describe(`a generated panel of ${PANEL_SIZE} patients on ${backend}`, () => {
       });
       expect([signed.status, signed.status === 201 ? '' : await signed.text()]).toEqual([201, '']);
     }
+    // People without a contract (and without a record that puts them in a group): the coverage's denominator.
+    const unsigned = Array.from({ length: UNSIGNED }, (_, i) => ({ resource: { resourceType: 'Patient', name: [{ text: `未签约居民${i}` }] }, request: { method: 'POST', url: 'Patient' } }));
+    expect((await t.fetch(t.base, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: unsigned }) })).status).toBe(200);
     t.hub.hospital.clock.now = () => AS_OF;
   }, 600_000);
 
@@ -111,5 +115,21 @@ describe(`a generated panel of ${PANEL_SIZE} patients on ${backend}`, () => {
       const groups = member.part!.filter((p) => p.name === 'group').map((p) => p.valueCode);
       expect({ id, groups }).toEqual({ id, groups: panel.groups.get(id) });
     }
+  });
+
+  it('FD-04: the district report counts people signed overall and per priority group against everyone the hub knows', async () => {
+    const res = await t.fetch(`${t.base}/Contract/$report`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Parameters;
+    const value = (name: string) => body.parameter!.find((p) => p.name === name);
+    expect([value('population')!.valueInteger, value('signed')!.valueInteger]).toEqual([PANEL_SIZE + UNSIGNED, PANEL_SIZE]);
+    expect(value('coverage')!.valueDecimal).toBeCloseTo(PANEL_SIZE / (PANEL_SIZE + UNSIGNED), 3);
+    for (const group of body.parameter!.filter((p) => p.name === 'group')) {
+      const code = group.part!.find((p) => p.name === 'code')!.valueCode!;
+      const planted = [...panel.groups.values()].filter((groups) => groups.includes(code as never)).length;
+      const count = (name: string) => group.part!.find((p) => p.name === name)!.valueInteger;
+      expect({ code, population: count('population'), signed: count('signed') }).toEqual({ code, population: planted, signed: planted });
+    }
+    expect(body.parameter!.filter((p) => p.name === 'group').length).toBe(8);
   });
 });

@@ -201,6 +201,21 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
       const bad = await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'hypertension-follow-up' }, { name: 'systolic', valueInteger: 142 }));
       expect([bad.status, diagnostics(bad.body)]).toEqual([400, expect.stringContaining('both "systolic" and "diastolic"')]);
       expect((await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'VR' }))).status).toBe(400);
+      // FD-04: the district's indicators count the follow-ups of the last 365 days against the yearly requirement.
+      const report = async () => ((await (await t.fetch(`${t.base}/Contract/$report`)).json()) as Parameters);
+      const rateOf = (body: Parameters, kind: string) => partsOf(body, 'followUp').find((f) => f.kind[0] === kind)!;
+      expect(rateOf(await report(), 'hypertension-follow-up')).toMatchObject({ eligible: [1], completed: [0] });
+      for (const daysAgo of [10, 35, 60]) {
+        const at = new Date(t.hub.hospital.clock.now().getTime() - daysAgo * 86_400_000).toISOString();
+        expect((await asPerson(t, doctorA)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'hypertension-follow-up' }, { name: 'date', valueDateTime: at }))).status).toBe(201);
+      }
+      const after = await report();
+      expect(rateOf(after, 'hypertension-follow-up')).toMatchObject({ rule: ['FD-07'], eligible: [1], completed: [1] });
+      expect(rateOf(after, 'diabetes-follow-up')).toMatchObject({ rule: ['FD-08'], eligible: [1], completed: [0] });
+      const hypertension = partsOf(after, 'group').find((g) => g.code[0] === 'hypertension')!;
+      expect(hypertension).toMatchObject({ population: [1], signed: [1] });
+      expect((await asPerson(t, doctorA)('GET', 'Contract/$report')).status).toBe(403);
+
       // Someone else's patient: the other doctor finds nobody to record for.
       expect((await asPerson(t, doctorB)('POST', `Patient/${elderly.id}/$record-follow-up`, params({ name: 'kind', valueCode: 'health-check' }))).status).toBe(404);
     } finally {

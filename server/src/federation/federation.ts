@@ -94,6 +94,11 @@ export class Federation {
     return { members: (ids) => this.mpi.members(this.deps.db, ids) };
   }
 
+  /** The person (golden record id, else the record's own id) of each Patient record: for counting people, not records. */
+  personKeys(patientIds: readonly string[]): Promise<Map<string, string>> {
+    return this.mpi.personKeys(this.deps.db, patientIds);
+  }
+
   /** Every Patient record of the same people as these (for access: a resident's records from every source are theirs). */
   samePerson(patientIds: readonly string[]): Promise<string[]> {
     return this.mpi.samePerson(this.deps.db, patientIds);

@@ -141,6 +141,15 @@ export class MasterPatientIndex implements PatientLinking {
     return [...new Set([...patientIds, ...rows.map((r) => r.id)])];
   }
 
+  /** For each Patient id given: the person it belongs to — its golden record, else itself. */
+  async personKeys(sql: SqlExecutor, patientIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map(patientIds.map((id) => [id, id]));
+    if (!patientIds.length) return out;
+    const rows = await sql.query<{ patient_id: string; golden_id: string }>('select patient_id, golden_id from mpi_record where patient_id = any($1::text[]) and golden_id is not null', [patientIds]);
+    for (const r of rows) out.set(r.patient_id, r.golden_id);
+    return out;
+  }
+
   /** For each golden id given: its members. Ids that are not golden records are left out. */
   async members(sql: SqlExecutor, goldenIds: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();

@@ -7,6 +7,8 @@ export interface FamilyDoctorDeps {
   clock: { now(): Date };
   /** The master patient index: every Patient record of the same people (the federated record). */
   samePerson?(patientIds: readonly string[]): Promise<string[]>;
+  /** The person each Patient record belongs to (its golden record, else itself), to count people rather than records. */
+  personKeys?(patientIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** Every record of the person, sorted (so locks are always taken in the same order). */

@@ -1,6 +1,7 @@
 // Family-doctor contracts and panels (issue 9; DOMAIN.md FD-01/02/04/05/07/08/09): signing a
 // contract ($sign-contract), the doctor's panel with priority groups and worklist of what is due
-// ($panel, $worklist), recording a follow-up ($record-follow-up); the contract as the care
+// ($panel, $worklist), recording a follow-up ($record-follow-up), the district's indicators
+// ($report); the contract as the care
 // relationship that lets the family doctor see the patient's record; and a write rule keeping
 // contracts and service packages out of plain writes. docs/FAMILY-DOCTOR.md describes the API.
 import type { Resource } from '@medplum/fhirtypes';
@@ -13,12 +14,13 @@ import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 import { panelContracts } from './panel-records.js';
 import { panelOperations } from './panel-operations.js';
 import { recordFollowUpOperation } from './record-follow-up.js';
+import { reportOperation } from './report.js';
 import { signContractOperation } from './sign-contract.js';
 
 export type { FamilyDoctorDeps } from './family-doctor-deps.js';
 
 export function familyDoctorOperations(deps: FamilyDoctorDeps): ModuleOperation[] {
-  return [signContractOperation(deps), ...panelOperations(deps), recordFollowUpOperation(deps)];
+  return [signContractOperation(deps), ...panelOperations(deps), recordFollowUpOperation(deps), reportOperation(deps)];
 }
 
 const isPackage = (r: Resource | undefined) =>

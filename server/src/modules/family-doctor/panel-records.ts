@@ -36,32 +36,44 @@ export async function panelContracts(deps: FamilyDoctorDeps, roles: readonly str
 
 /** Each contract's patient with their federated record. */
 export async function loadPanel(deps: FamilyDoctorDeps, contracts: readonly Contract[]): Promise<PanelMember[]> {
-  const members: { contract: Contract; patientId: string; records: string[] }[] = [];
+  const people: Person[] = [];
   for (const contract of contracts) {
     const patientId = patientOf(contract)!.slice('Patient/'.length);
     const records = deps.samePerson ? [...new Set([patientId, ...(await deps.samePerson([patientId]))])] : [patientId];
-    members.push({ contract, patientId, records });
+    people.push({ patientId, records, contractStart: contract.applies!.start! });
   }
+  const loaded = await loadRecords(deps, people);
+  return contracts.flatMap((contract, i) => (loaded[i] ? [{ contract, patientId: people[i].patientId, record: loaded[i]! }] : []));
+}
+
+/** A person to load: the Patient record shown, all their records, and (for due items) the contract's start. */
+export interface Person {
+  patientId: string;
+  records: readonly string[];
+  contractStart: string;
+}
+
+/** Each person's federated record (undefined when the shown Patient record is gone). */
+export async function loadRecords(deps: FamilyDoctorDeps, people: readonly Person[]): Promise<(PanelRecord | undefined)[]> {
   const personOf = new Map<string, number>();
-  members.forEach((m, i) => m.records.forEach((id) => personOf.set(id, i)));
+  people.forEach((m, i) => m.records.forEach((id) => personOf.set(id, i)));
   const all = [...personOf.keys()];
   const patients = new Map<string, Patient>();
-  const found = members.map(() => ({ conditions: [] as Condition[], encounters: [] as Encounter[], observations: [] as Observation[], referrals: [] as ServiceRequest[] }));
+  const found = people.map(() => ({ conditions: [] as Condition[], encounters: [] as Encounter[], observations: [] as Observation[], referrals: [] as ServiceRequest[] }));
   const owner = (reference: string | undefined) => (reference?.startsWith('Patient/') ? personOf.get(reference.slice('Patient/'.length)) : undefined);
-
+  const glucose = FASTING_GLUCOSE_LOINC.map((code) => `${LOINC_SYSTEM}|${code}`).join(',');
   for (let i = 0; i < all.length; i += BATCH) {
     const ids = all.slice(i, i + BATCH);
     const subjects = ids.map((id) => `Patient/${id}`).join(',');
     for (const patient of await searchAll<Patient>(deps.repo, 'Patient', [['_id', ids.join(',')]])) patients.set(patient.id!, patient);
     for (const c of await searchAll<Condition>(deps.repo, 'Condition', [['subject', subjects]])) pushTo(found, owner(c.subject?.reference), 'conditions', c);
     for (const e of await searchAll<Encounter>(deps.repo, 'Encounter', [['subject', subjects], ['status', 'finished']])) pushTo(found, owner(e.subject?.reference), 'encounters', e);
-    const glucose = FASTING_GLUCOSE_LOINC.map((code) => `${LOINC_SYSTEM}|${code}`).join(',');
     for (const o of await searchAll<Observation>(deps.repo, 'Observation', [['subject', subjects], ['code', glucose]])) pushTo(found, owner(o.subject?.reference), 'observations', o);
     for (const r of await searchAll<ServiceRequest>(deps.repo, 'ServiceRequest', [['subject', subjects], ['priority', 'urgent,asap,stat']])) pushTo(found, owner(r.subject?.reference), 'referrals', r);
   }
-  return members.flatMap((m, i) => {
+  return people.map((m, i) => {
     const patient = patients.get(m.patientId);
-    return patient ? [{ contract: m.contract, patientId: m.patientId, record: { patient, ...found[i], contractStart: m.contract.applies!.start! } }] : [];
+    return patient ? { patient, ...found[i], contractStart: m.contractStart } : undefined;
   });
 }
 
