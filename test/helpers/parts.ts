@@ -39,6 +39,16 @@ export async function availableBackends(suite: string): Promise<Backend[]> {
   return ['pglite'];
 }
 
+/**
+ * Where a suite's bulk loads run (thousands of resources): PostgreSQL when present, else PGlite.
+ * Both databases run the same SQL and every behaviour is tested on both with small data; loading
+ * the same large data set twice would only double minutes of CI time (PGlite, single-threaded
+ * WebAssembly, loads ~3× slower).
+ */
+export function bulkLoadBackend(backends: readonly Backend[]): Backend {
+  return backends.includes('postgres') ? 'postgres' : 'pglite';
+}
+
 let dcmtkCheck: Promise<string | undefined> | undefined;
 
 /** Undefined when DCMTK's network tools (echoscu, storescu, findscu, getscu, movescu, storescp) are on the PATH; otherwise why not. */
