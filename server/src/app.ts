@@ -51,6 +51,7 @@ import { VisitLive } from './hospital/consultation/visit-live.js';
 import { attachVisitSockets } from './hospital/consultation/visit-socket.js';
 import { consultRelationships } from './hospital/teleconsult/index.js';
 import { pharmacyRelationships } from './hospital/prescriptions/access.js';
+import { hospiceOperations } from './modules/hospice/index.js';
 import { familyDoctorOperations, familyDoctorRelationships, familyDoctorWriteRules, type FamilyDoctorDeps } from './modules/family-doctor/index.js';
 import { DocumentSigner } from './reports/document-signer.js';
 import { MeasurementStore } from './reports/measurement-store.js';
@@ -131,7 +132,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   // The community-care modules share the hospital's clock (tests move one clock for all).
   const familyDoctor: FamilyDoctorDeps = { repo, clock: hospital.clock, samePerson: hospital.samePerson, personKeys: (ids) => federation.personKeys(ids) };
   const operations = new OperationRegistry().add(
-    exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital), ...familyDoctorOperations(familyDoctor),
+    exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital), ...familyDoctorOperations(familyDoctor), ...hospiceOperations({ repo, clock: hospital.clock }),
   );
   const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital), ...familyDoctorWriteRules()];
   const patientLinks = federation.patientLinks();

@@ -48,7 +48,8 @@ async function signedIn(t: TestHub, username: string, password: string): Promise
 
 export interface ClinicianOptions {
   username: string;
-  role?: 'doctor' | 'pharmacist';
+  /** A nurse gets no licence here (NU-03's qualifications are the home-nursing tests' own). */
+  role?: 'doctor' | 'pharmacist' | 'nurse';
   /** Organization id the clinician is registered at (an active PractitionerRole); none when absent. */
   organization?: string;
   /** When the practising licence was issued (default: ten years ago); null for no licence. */
@@ -69,7 +70,7 @@ export async function createClinician(t: TestHub, options: ClinicianOptions): Pr
     active: true,
     identifier: [identity],
     name: [options.name ?? { family: role === 'doctor' ? '王' : '李', given: [options.username] }],
-    ...(licensedSince
+    ...(licensedSince && role !== 'nurse'
       ? { qualification: [{ code: { coding: [{ system: QUALIFICATION_SYSTEM, code: role === 'doctor' ? DOCTOR_LICENCE : PHARMACIST_LICENCE }] }, identifier: [{ value: `LIC-${options.username}` }], period: { start: licensedSince } }] }
       : {}),
   });

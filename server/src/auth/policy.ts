@@ -39,7 +39,8 @@ export const CARE_LINKS: readonly PatientLink[] = [
   { type: 'Encounter', param: 'participant' },
   { type: 'Encounter', param: 'practitioner' },
   { type: 'Appointment', param: 'actor' },
-  { type: 'CareTeam', param: 'participant' },
+  // A care team stops opening the record once it is inactive (a hospice team after bereavement, say).
+  { type: 'CareTeam', param: 'participant', closedStatuses: ['inactive', 'entered-in-error'] },
   { type: 'EpisodeOfCare', param: 'care-manager' },
   { type: 'Task', param: 'owner', actorTypes: ['Practitioner', 'PractitionerRole'], closedStatuses: CLOSED_TASK_STATUSES },
 ];
