@@ -55,6 +55,7 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     orgs.centre = await institution('苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
     orgs.district = await institution('苏河区中心医院', 'district-hospital');
     orgs.city = await institution('上海市第一人民医院', 'city-hospital');
+    orgs.district2 = await institution('苏河区第二人民医院', 'district-hospital');
     doctorA = await createClinician(t, { username: 'fd-doctor-a', organization: orgs.centre, name: { family: '陈', given: ['家医'] } });
     doctorB = await createClinician(t, { username: 'fd-doctor-b', organization: orgs.centre, name: { family: '周', given: ['家医'] } });
     roles.A = await roleOf(doctorA);
@@ -221,5 +222,46 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     } finally {
       clock.now = real;
     }
+  });
+
+  it('FD-05: a referral to a hospital of the resident\'s 1+1+1 choice comes first in that hospital\'s queue; FD-07: an urgent referral is followed up within two weeks', async () => {
+    const chose = await createResident(t, { username: 'fd-resident-refer-1' });
+    const other = await createResident(t, { username: 'fd-resident-refer-2' });
+    // FD-07's referral follow-up is part of hypertension care: the referred patient has hypertension.
+    await createResource(t, {
+      resourceType: 'Condition', subject: { reference: other.reference }, code: { coding: [{ system: ICD, code: 'I10' }] },
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    });
+    expect((await asPerson(t, chose)('POST', `Patient/${chose.id}/$sign-contract`, contractParams(roles.A))).status).toBe(201);
+    const elsewhere = params(
+      { name: 'familyDoctor', ...ref(roles.A) }, { name: 'package', ...ref(`PlanDefinition/${basic}`) },
+      { name: 'districtHospital', ...ref(`Organization/${orgs.district2}`) }, { name: 'cityHospital', ...ref(`Organization/${orgs.city}`) },
+    );
+    expect((await asPerson(t, other)('POST', `Patient/${other.id}/$sign-contract`, elsewhere)).status).toBe(201);
+    const refer = (who: Person, priority: string) => asPerson(t, doctorA)('POST', `Patient/${who.id}/$refer`, params(
+      { name: 'to', ...ref(`Organization/${orgs.district}`) }, { name: 'reason', valueString: '血压控制不佳，建议专科评估' }, { name: 'priority', valueCode: priority },
+    ));
+    const urgentOther = await refer(other, 'urgent');
+    expect([urgentOther.status, diagnostics(urgentOther.body)]).toEqual([201, '']);
+    expect(urgentOther.body.parameter.find((p: any) => p.name === 'contractReferral').valueBoolean).toBe(false);
+    const routineChosen = await refer(chose, 'routine');
+    expect(routineChosen.body.parameter.find((p: any) => p.name === 'contractReferral').valueBoolean).toBe(true);
+    const contractReferral = routineChosen.body.parameter.find((p: any) => p.name === 'referral').resource;
+    expect(contractReferral.meta.tag).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'contract-referral' })]));
+
+    // The district hospital's doctor sees the contract referral first, though the other is urgent.
+    const hospitalDoctor = await createClinician(t, { username: 'fd-district-doctor', organization: orgs.district });
+    const queue = await asPerson(t, hospitalDoctor)('GET', `ServiceRequest/$referral-queue?organization=Organization/${orgs.district}`);
+    expect(queue.status).toBe(200);
+    const order = queue.body.parameter.filter((p: any) => p.name === 'referral').map((p: any) => [p.part[0].resource.subject.reference, p.part[1].valueBoolean]);
+    expect(order).toEqual([[chose.reference, true], [other.reference, false]]);
+    expect((await asPerson(t, doctorB)('GET', `ServiceRequest/$referral-queue?organization=Organization/${orgs.district}`)).status).toBe(403);
+    expect((await asPerson(t, doctorA)('POST', `Patient/${other.id}/$refer`, params({ name: 'to', ...ref(`Organization/${orgs.district}`) }))).status).toBe(400);
+
+    // FD-07: the urgent referral is on the family doctor's worklist, due two weeks after it.
+    const items = partsOf((await asPerson(t, doctorA)('GET', 'Contract/$worklist')).body, 'item').filter((i) => i.patient[0] === other.reference);
+    const due = new Date(Date.parse(urgentOther.body.parameter.find((p: any) => p.name === 'referral').resource.authoredOn) + 8 * 3600_000 + 14 * 86_400_000).toISOString().slice(0, 10);
+    expect(items.map((i) => [i.rule[0], i.kind[0], i.dueDate[0], i.status[0]])).toEqual([['FD-07', 'referral-follow-up', due, 'due']]);
   });
 });
