@@ -273,6 +273,36 @@ describe.each(backends)('e-prescriptions on %s', (backend) => {
     expect((await as(doctor)('GET', `MedicationRequest/${request.id}`)).body.status).toBe('draft');
   });
 
+  it('IH-06: no prescription statistics — a third-party system reads, searches, counts and exports no prescriptions or dispenses', async () => {
+    const asApp = (path: string) => fetch(`${t.base}/${path}`, { headers: { authorization: `Bearer ${appToken}`, accept: 'application/fhir+json' } });
+    for (const path of ['MedicationRequest', 'MedicationRequest?_summary=count', 'MedicationDispense?_count=1', '?_type=MedicationRequest']) {
+      const res = await asApp(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      expect(diagnostics(await res.json())).toContain('IH-06');
+    }
+    // Included through another search, they are left out (the administrator's same search has them).
+    const revinclude = 'Patient?_revinclude=MedicationRequest:subject&_count=100';
+    const types = async (res: Response) => ((await res.json()) as Bundle).entry!.map((e) => e.resource!.resourceType);
+    expect(await types(await t.fetch(`${t.base}/${revinclude}`))).toContain('MedicationRequest');
+    expect(await types(await asApp(revinclude))).not.toContain('MedicationRequest');
+    // The same app still reads other records (the rule is about prescriptions).
+    expect((await asApp('Patient?_count=1')).status).toBe(200);
+    // Its bulk export leaves prescriptions out.
+    const kickoff = await fetch(`${t.base}/$export`, { headers: { authorization: `Bearer ${appToken}`, accept: 'application/fhir+json', prefer: 'respond-async' } });
+    expect(kickoff.status).toBe(202);
+    const status = kickoff.headers.get('content-location')!;
+    let manifest: { output?: { type: string }[] } | undefined;
+    for (let i = 0; i < 200 && !manifest; i++) {
+      const res = await fetch(status, { headers: { authorization: `Bearer ${appToken}` } });
+      if (res.status === 200) manifest = (await res.json()) as { output?: { type: string }[] };
+      else await new Promise((done) => setTimeout(done, 50));
+    }
+    expect(manifest?.output?.length).toBeGreaterThan(0);
+    expect(manifest!.output!.map((o) => o.type)).not.toContain('MedicationRequest');
+    const explicit = await fetch(`${t.base}/$export?_type=MedicationRequest`, { headers: { authorization: `Bearer ${appToken}`, accept: 'application/fhir+json', prefer: 'respond-async' } });
+    expect(explicit.status).toBe(403);
+  });
+
   it('IH-06: only a doctor creates a prescription, only as a draft in their own name; nothing else makes or activates one', async () => {
     const resident_ = await as(resident)('POST', 'MedicationRequest', draftFor(resident.reference, doctor));
     expect(resident_.status).toBe(403);

@@ -52,6 +52,7 @@ export interface DerivedRelationship {
 }
 
 const CLINICIANS = new Set(['doctor', 'nurse', 'pharmacist']);
+const PRESCRIPTION_TYPES: ReadonlySet<string> = new Set(['MedicationRequest', 'MedicationDispense', 'MedicationAdministration', 'MedicationStatement']);
 /** Parameters by which the resources in CARE_LINKS name their patient. */
 const PATIENT_PARAMS = ['subject', 'patient', 'actor', 'for', 'beneficiary'];
 const UNRESTRICTED = new Set(['admin', 'institution', 'app']);
@@ -103,6 +104,12 @@ export class CallerAccess implements AccessControl {
     const role = this.caller.claims.role;
     const permission = permissionFor(kind === 'history-instance' || kind === 'vread' ? 'read' : kind);
     if (role === 'regulator' && permission !== 'r' && permission !== 's') throw new Forbidden('The regulator has read-only access');
+    // IH-06: no prescription statistics for commerce. A third-party system acting for no person
+    // and no patient (an app's client_credentials token) gets no prescriptions or dispenses at all
+    // — not one, not a search, not an export; institutions keep their own patients' records.
+    if (role === 'app' && !this.caller.claims.fhirUser && !this.caller.claims.patient && type && PRESCRIPTION_TYPES.has(type)) {
+      throw new Forbidden(`IH-06: prescriptions are not available to third-party systems (no prescription statistics); ${type} is refused to this client`);
+    }
     const grants = grantsFor(this.scopes, type ?? '*', permission, this.contexts()).filter((g) => g.constraints.length === 0);
     if (!grants.length) {
       throw new Forbidden(`The access token's scopes (${this.caller.claims.scope}) do not allow ${kind}${type ? ` on ${type}` : ''}`);
