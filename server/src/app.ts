@@ -53,6 +53,7 @@ import { consultRelationships } from './hospital/teleconsult/index.js';
 import { pharmacyRelationships } from './hospital/prescriptions/access.js';
 import { hospiceOperations } from './modules/hospice/index.js';
 import { familyDoctorOperations, familyDoctorRelationships, familyDoctorWriteRules, type FamilyDoctorDeps } from './modules/family-doctor/index.js';
+import { attachDutyDeskSockets, DutyDesk, homeNursingOperations, homeNursingWriteRules, type HomeNursingDeps } from './modules/home-nursing/index.js';
 import { DocumentSigner } from './reports/document-signer.js';
 import { MeasurementStore } from './reports/measurement-store.js';
 import { readingReportWriteRule } from './reports/reading-report.js';
@@ -131,10 +132,12 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   };
   // The community-care modules share the hospital's clock (tests move one clock for all).
   const familyDoctor: FamilyDoctorDeps = { repo, clock: hospital.clock, samePerson: hospital.samePerson, personKeys: (ids) => federation.personKeys(ids) };
+  const homeNursing: HomeNursingDeps = { repo, clock: hospital.clock, desk: new DutyDesk() };
   const operations = new OperationRegistry().add(
     exportOperation(exports), ...federationOperations(federation), ...mpiOperations(federation), ...hospitalOperations(hospital), ...familyDoctorOperations(familyDoctor), ...hospiceOperations({ repo, clock: hospital.clock }),
+    ...homeNursingOperations(homeNursing),
   );
-  const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital), ...familyDoctorWriteRules()];
+  const writeRules = [readingReportWriteRule, ...hospitalWriteRules(hospital), ...familyDoctorWriteRules(), ...homeNursingWriteRules()];
   const patientLinks = federation.patientLinks();
   const context = (base: string, access: AccessControl = FULL_ACCESS): InteractionContext => ({
     repo, base, limits: config.search, validator, access, compartment, audit, operations, patientLinks, writeRules,
@@ -224,6 +227,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   let server: Server | undefined;
   let dimse: DimseServer | undefined;
   let closeVisitSockets: (() => Promise<void>) | undefined;
+  let closeDutyDeskSockets: (() => Promise<void>) | undefined;
   return {
     config,
     app,
@@ -256,6 +260,16 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
         },
         context: (access, req) => context(`${auth.urls({ protocol: 'http', get: (name: string) => req.headers[name.toLowerCase()] } as unknown as express.Request).fhirBase}`, access),
       });
+      // NU-08: the providers' duty desks, where a nurse's alarm arrives at once.
+      closeDutyDeskSockets = attachDutyDeskSockets(listening.server, {
+        desk: homeNursing.desk,
+        accessForToken: async (token, req) => {
+          const urls = auth.urls({ protocol: 'http', get: (name: string) => req.headers[name.toLowerCase()] } as unknown as express.Request);
+          const { claims } = await auth.tokens.verify(token, urls.issuer, urls.fhirBase);
+          return claims ? accessForCaller({ claims, address: req.socket.remoteAddress }) : undefined;
+        },
+        context: (access, req) => context(`${auth.urls({ protocol: 'http', get: (name: string) => req.headers[name.toLowerCase()] } as unknown as express.Request).fhirBase}`, access),
+      });
       if (config.dimse.port === undefined) return listening;
       // ImagingStudy endpoints name the hub's DICOMweb root, as a DICOMweb request would see it.
       const dicomwebBase = config.publicBaseUrl ? `${config.publicBaseUrl.replace(/\/$/, '').replace(/\/fhir$/, '')}/dicomweb` : `${listening.url}/dicomweb`;
@@ -265,6 +279,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     dimsePort: () => dimse?.port,
     async close() {
       await closeVisitSockets?.();
+      await closeDutyDeskSockets?.();
       await dimse?.close();
       await federation.close();
       await exports.close();

@@ -116,3 +116,42 @@ export function asPerson(t: TestHub, person: Person) {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
 }
+
+export interface NurseOptions {
+  username: string;
+  /** Organization id of the nurse's active PractitionerRole; none when absent. */
+  organization?: string;
+  /** When the nurse licence was issued (default: ten years ago); null for no licence. */
+  licensedSince?: string | null;
+  /** Code in https://suhe.example.cn/fhir/CodeSystem/nurse-title (default senior-nurse, 护师); null for none. */
+  title?: string | null;
+  /** An entry in the national nurse registry (default true). */
+  registered?: boolean;
+  /** The registry entry carries the `suspended` extension (NU-03). */
+  suspended?: boolean;
+}
+
+/** A nurse (account role nurse) with the NU-03 qualifications asked for: licence years, title, registry entry. */
+export async function createNurse(t: TestHub, options: NurseOptions): Promise<Person> {
+  const identity = { system: RESIDENT_ID, value: nextResidentId('1982-07-09') };
+  const licensedSince = options.licensedSince === undefined ? `${new Date().getFullYear() - 10}-01-01` : options.licensedSince;
+  const title = options.title === undefined ? 'senior-nurse' : options.title;
+  const qualification = [
+    ...(licensedSince ? [{ code: { coding: [{ system: QUALIFICATION_SYSTEM, code: 'nurse-licence' }] }, identifier: [{ value: `RN-${options.username}` }], period: { start: licensedSince } }] : []),
+    ...(title ? [{ code: { coding: [{ system: QUALIFICATION_SYSTEM, code: 'nurse-title' }, { system: 'https://suhe.example.cn/fhir/CodeSystem/nurse-title', code: title }] } }] : []),
+  ];
+  const registry = {
+    system: 'https://suhe.example.cn/fhir/sid/nurse-registry', value: `NR-${options.username}`,
+    ...(options.suspended ? { extension: [{ url: 'https://suhe.example.cn/fhir/StructureDefinition/suspended', valueBoolean: true }] } : {}),
+  };
+  const practitioner = await createResource(t, {
+    resourceType: 'Practitioner', active: true, identifier: [identity, ...(options.registered === false ? [] : [registry])],
+    name: [{ family: '护', given: [options.username] }], ...(qualification.length ? { qualification } : {}),
+  });
+  if (options.organization) {
+    await createResource(t, { resourceType: 'PractitionerRole', active: true, practitioner: { reference: `Practitioner/${practitioner.id}` }, organization: { reference: `Organization/${options.organization}` } });
+  }
+  const password = newPassword();
+  await createAccount(t, { username: options.username, password, role: 'nurse', fhirUser: `Practitioner/${practitioner.id}`, identity });
+  return { username: options.username, password, reference: `Practitioner/${practitioner.id}`, id: practitioner.id, token: await signedIn(t, options.username, password), identity };
+}
