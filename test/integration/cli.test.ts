@@ -42,7 +42,7 @@ describe('suhe CLI on the embedded database', () => {
     expect(printed()).toMatch(/fsync off/); // says plainly what the embedded database does not guarantee
     await new Promise((r) => setTimeout(r, 100));
     expect(await total(first, 'Patient')).toBe(20);
-    expect(await total(first, 'Organization')).toBe(3);
+    expect(await total(first, 'Organization')).toBe(4); // the district's three and the city hospital (FD-05)
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
 

@@ -96,9 +96,10 @@ describe('buildDemoDistrict', () => {
     }
   });
 
-  it('has 3 institutions, 6 practitioners with roles, and 20 residents', () => {
+  it('has 3 institutions of the district and the city hospital of its 1+1+1 choice, 6 practitioners with roles, and 20 residents', () => {
     const orgs = ofType<Organization>('Organization');
-    expect(orgs).toHaveLength(3);
+    expect(orgs).toHaveLength(4);
+    expect(orgs.map((o) => o.name)).toContain('上海市第一人民医院');
     expect(orgs.map((o) => o.name)).toContain('苏河区中心医院');
     for (const o of orgs) {
       expect(o.identifier?.[0]?.value).toBeTruthy();

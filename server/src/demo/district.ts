@@ -24,6 +24,8 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { RESIDENT_ID_SYSTEMS, makeResidentId } from '../fhir/identity/resident-id.js';
+import { INSTITUTION_LICENCE } from '../modules/home-nursing/codes.js';
+import { communityCatalogue } from './community-catalogue.js';
 
 export const CN_PATIENT_PROFILE_URL = 'http://suhe.example.cn/fhir/StructureDefinition/cn-patient';
 
@@ -326,7 +328,11 @@ export function buildDemoDistrict(seed: number = DEMO_SEED): Bundle {
     const org: Organization = {
       resourceType: 'Organization',
       active: true,
-      identifier: [{ use: 'official', system: `${SID}/institution`, value: inst.code }],
+      identifier: [
+        { use: 'official', system: `${SID}/institution`, value: inst.code },
+        // NU-02: the practice licence (医疗机构执业许可证) home nursing asks of a provider.
+        { system: INSTITUTION_LICENCE, value: `PDY${inst.code.replace(/\W/g, '')}` },
+      ],
       type: [
         cc(
           inst.category.display,
@@ -633,6 +639,9 @@ export function buildDemoDistrict(seed: number = DEMO_SEED): Bundle {
           : [bodyTemperature(), ...(age >= 14 && rng.next() < 0.5 ? [bloodPressure()] : [])];
     for (const observation of observations) add(observation);
   }
+
+  // The community-care catalogue: a city hospital, family-doctor packages, home-nursing items.
+  for (const resource of communityCatalogue()) add(resource);
 
   const entry: BundleEntry[] = entries.map(({ fullUrl, resource }) => ({
     fullUrl,

@@ -35,7 +35,7 @@ export function familyDoctorWriteRules(): WriteRule[] {
       if (contract(previous) || contract(next)) {
         throw new Forbidden('FD-02: family-doctor contracts are signed with Patient/{id}/$sign-contract, not written directly');
       }
-      if ((isPackage(previous) || isPackage(next)) && actor && actor.role !== 'admin') {
+      if ((isPackage(previous) || isPackage(next)) && actor?.role && actor.role !== 'admin') {
         throw new Forbidden('Family-doctor service packages are kept by administrators');
       }
     },

@@ -31,7 +31,7 @@ export function homeNursingWriteRules(): WriteRule[] {
         throw new Forbidden('NU-07: home-nursing orders, their Tasks and records change only through the home-nursing operations ($order-home-nursing, $assess, $dispatch, $check-in, ...), not by plain writes');
       }
       const catalogue = (r: Resource | undefined) => isCatalogueItem(r);
-      if ((catalogue(previous) || catalogue(next)) && actor && actor.role !== 'admin') {
+      if ((catalogue(previous) || catalogue(next)) && actor?.role && actor.role !== 'admin') {
         throw new Forbidden('NU-05: the home-nursing catalogue (ActivityDefinition) is kept by administrators');
       }
     },
