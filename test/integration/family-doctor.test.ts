@@ -264,4 +264,24 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     const due = new Date(Date.parse(urgentOther.body.parameter.find((p: any) => p.name === 'referral').resource.authoredOn) + 8 * 3600_000 + 14 * 86_400_000).toISOString().slice(0, 10);
     expect(items.map((i) => [i.rule[0], i.kind[0], i.dueDate[0], i.status[0]])).toEqual([['FD-07', 'referral-follow-up', due, 'due']]);
   });
+
+  it('FD-02: the centre\'s staff find a resident who comes in by the exact ID number they show, and nothing by less', async () => {
+    const walkIn = await createResident(t, { username: 'fd-resident-walk-in', name: { family: '钱', given: ['立'] } });
+    const lookup = (who: Person, identifier: string) => asPerson(t, who)('GET', `Patient/$find-for-contract?identifier=${encodeURIComponent(identifier)}`);
+    const exact = await lookup(doctorA, `${walkIn.identity!.system}|${walkIn.identity!.value}`);
+    expect(exact.status).toBe(200);
+    expect(partsOf(exact.body, 'patient')).toEqual([{ patient: [walkIn.reference], gender: expect.any(Array), birthYear: [1960] }]);
+    expect(exact.body.parameter[0].part[0].valueReference.display).toBe('钱立');
+    // Nothing else of the record opens, and only exact identifiers answer.
+    expect((await asPerson(t, doctorA)('GET', `Patient/${walkIn.id}`)).status).toBe(404);
+    for (const bad of [walkIn.identity!.value, `${walkIn.identity!.system}|`, `${walkIn.identity!.system}|${walkIn.identity!.value},x`]) expect((await lookup(doctorA, bad)).status).toBe(400);
+    expect(partsOf((await lookup(doctorA, `${walkIn.identity!.system}|${walkIn.identity!.value.slice(0, 17)}X`)).body, 'patient')).toEqual([]);
+    // A doctor of a hospital is not signing residents up; a resident cannot look others up.
+    const hospitalDoctor = await createClinician(t, { username: 'fd-lookup-hospital-doctor', organization: orgs.district });
+    expect((await lookup(hospitalDoctor, `${walkIn.identity!.system}|${walkIn.identity!.value}`)).status).toBe(403);
+    expect((await lookup(walkIn, `${walkIn.identity!.system}|${walkIn.identity!.value}`)).status).toBe(403);
+    // The lookup is on the resident's audit trail.
+    const events = (await (await t.fetch(`${t.base}/AuditEvent?patient=${walkIn.reference}&_count=50`)).json()) as Bundle;
+    expect(JSON.stringify(events)).toContain('$find-for-contract');
+  });
 });

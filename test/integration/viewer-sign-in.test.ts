@@ -15,7 +15,7 @@ const backends = await availableBackends('viewer sign-in');
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const ROOMY_LIMIT = { auth: { rateLimit: { capacity: 1000, perSecond: 100 } } };
 const VIEWER = 'suhe-viewer';
-const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c';
+const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c user/Contract.c user/ServiceRequest.cu user/Procedure.c user/Flag.cu';
 
 function authorizeParams(t: TestHub, overrides: Record<string, string | undefined> = {}) {
   const { challenge, verifier } = pkcePair();

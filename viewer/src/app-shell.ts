@@ -16,6 +16,7 @@ export function appShell(app: AppContext, onSignOut: () => void): { root: HTMLEl
     el('header', { className: 'top-bar' }, [
       el('a', { className: 'title', i18n: 'appTitle', attrs: { href: '#/' } }),
       el('a', { className: 'hospital-link', i18n: 'hospitalLink', attrs: { href: '#/hospital', 'data-testid': 'hospital-link' } }),
+      el('a', { className: 'family-link', i18n: 'familyLink', attrs: { href: '#/family', 'data-testid': 'family-link' } }),
       user,
       el('button', { className: 'language', i18n: 'switchLanguage', attrs: { 'data-testid': 'switch-language', lang: language() === 'zh-CN' ? 'en' : 'zh-CN' }, on: { click: () => setLanguage(language() === 'zh-CN' ? 'en' : 'zh-CN') } }),
       el('button', { className: 'sign-out', i18n: 'signOut', attrs: { 'data-testid': 'sign-out' }, on: { click: onSignOut } }),

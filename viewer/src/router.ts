@@ -5,8 +5,11 @@
 // #/hospital, #/hospital/doctors, #/hospital/appointments, #/hospital/prescriptions,
 // #/hospital/consultations, #/hospital/review (the pharmacist's queue) and
 // #/hospital/visit/<appointment id> are the internet hospital's pages (hospital/hospital-screen.ts).
+// #/family, #/family/panel, #/family/worklist, #/family/sign (a doctor's) and #/family/mine (a
+// resident's) are the family-doctor pages (family/family-screen.ts).
 export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' | 'prescriptions' | 'review' } | { name: 'visit'; appointmentId: string };
-export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage };
+export type FamilyPage = { name: 'home' | 'panel' | 'worklist' | 'sign' | 'mine' };
+export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage } | { screen: 'family'; page: FamilyPage };
 
 export function parseRoute(hash: string): Route {
   const study = /^#\/study\/([^/]+)$/.exec(hash);
@@ -20,6 +23,7 @@ export function parseRoute(hash: string): Route {
     return { screen: 'shared', token: shared?.[1] ?? '', studyUid: shared?.[2] ?? '' };
   }
   if (hash === '#/hospital' || hash.startsWith('#/hospital/')) return { screen: 'hospital', page: hospitalPage(hash.slice('#/hospital'.length)) };
+  if (hash === '#/family' || hash.startsWith('#/family/')) return { screen: 'family', page: familyPage(hash.slice('#/family'.length)) };
   return { screen: 'worklist' };
 }
 
@@ -28,4 +32,9 @@ function hospitalPage(rest: string): HospitalPage {
   if (visit) return { name: 'visit', appointmentId: visit[1] };
   const name = rest.slice(1);
   return name === 'doctors' || name === 'appointments' || name === 'consultations' || name === 'prescriptions' || name === 'review' ? { name } : { name: 'home' };
+}
+
+function familyPage(rest: string): FamilyPage {
+  const name = rest.slice(1);
+  return name === 'panel' || name === 'worklist' || name === 'sign' || name === 'mine' ? { name } : { name: 'home' };
 }

@@ -20,7 +20,7 @@ export const VIEWER_PATH = '/viewer/';
  * deleted. online_access: a refresh token that lives while the tab does (sessionStorage), so a
  * reading session outlasts one 15-minute access token.
  */
-export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c';
+export const VIEWER_SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c user/Contract.c user/ServiceRequest.cu user/Procedure.c user/Flag.cu';
 
 export const VIEWER_CLIENT: Omit<Client, 'status'> = {
   clientId: VIEWER_CLIENT_ID,

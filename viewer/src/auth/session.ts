@@ -8,7 +8,7 @@ import { tokenStore, type StoredTokens } from './token-store.js';
 
 export const CLIENT_ID = 'suhe-viewer';
 // What the hub's client registration allows (server/src/auth/built-in-clients.ts VIEWER_SCOPE).
-export const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c';
+export const SCOPE = 'openid fhirUser online_access user/*.rs user/DiagnosticReport.cu user/ImagingStudy.u user/Observation.cu user/Appointment.cu user/Encounter.cu user/Communication.c user/Task.cu user/MedicationRequest.cud user/Provenance.c user/Contract.c user/ServiceRequest.cu user/Procedure.c user/Flag.cu';
 // Refresh this long before expiry, so a request never leaves with a token about to lapse.
 const REFRESH_MARGIN_MS = 60_000;
 const TOKEN_REQUEST_TIMEOUT_MS = 30_000;

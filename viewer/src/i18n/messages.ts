@@ -1,5 +1,6 @@
 // Every text the viewer shows, in Simplified Chinese (the default) and English. Keys name the
 // place a text appears, so a translator can find it; {name} marks a value filled in at run time.
+import { FAMILY_MESSAGES } from '../family/family-messages.js';
 import { HOSPITAL_MESSAGES } from '../hospital/hospital-messages.js';
 
 export type Language = 'zh-CN' | 'en';
@@ -230,6 +231,7 @@ export const MESSAGES = {
   priorityAsap: { 'zh-CN': '尽快', en: 'ASAP' },
   priorityStat: { 'zh-CN': '立即', en: 'STAT' },
   ...HOSPITAL_MESSAGES,
+  ...FAMILY_MESSAGES,
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -14,6 +14,7 @@ import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 import { panelContracts } from './panel-records.js';
 import { panelOperations } from './panel-operations.js';
 import { recordFollowUpOperation } from './record-follow-up.js';
+import { findForContractOperation } from './find-resident.js';
 import { referralOperations } from './referrals.js';
 import { reportOperation } from './report.js';
 import { signContractOperation } from './sign-contract.js';
@@ -21,7 +22,7 @@ import { signContractOperation } from './sign-contract.js';
 export type { FamilyDoctorDeps } from './family-doctor-deps.js';
 
 export function familyDoctorOperations(deps: FamilyDoctorDeps): ModuleOperation[] {
-  return [signContractOperation(deps), ...panelOperations(deps), recordFollowUpOperation(deps), reportOperation(deps), ...referralOperations(deps)];
+  return [signContractOperation(deps), ...panelOperations(deps), recordFollowUpOperation(deps), reportOperation(deps), ...referralOperations(deps), findForContractOperation(deps)];
 }
 
 const isPackage = (r: Resource | undefined) =>
