@@ -9,7 +9,7 @@
 // provision's actors), so a Consent must name the actor it is about.
 import type { Consent, ConsentProvision, Resource } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../fhir/repository.js';
-import { parseSearchRequest } from '../fhir/search/parse.js';
+import { searchAll } from '../fhir/search/search-all.js';
 
 export const PRIVACY_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy';
 /** v3 ActReason: treatment, and emergency treatment (break the glass). */
@@ -20,21 +20,12 @@ export interface ConsentDecisions {
   deny: Set<string>;
 }
 
-const PAGE = 1000;
-
 /** Which patients' Consents permit or deny these actors (e.g. Practitioner/1, Organization/2) now, for `purpose`. */
 export async function consentDecisions(repo: FhirRepository, actors: string[], purpose: string, now = new Date()): Promise<ConsentDecisions> {
   const decisions: ConsentDecisions = { permit: new Set(), deny: new Set() };
   if (!actors.length) return decisions;
   const query: [string, string][] = [['actor', actors.join(',')], ['status', 'active'], ['scope', PRIVACY_SCOPE]];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest('Consent', query, repo.registry, { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' });
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    for (const resource of page.resources) decide(resource, actors, purpose, now, decisions);
-    cursor = page.nextCursor;
-  } while (cursor);
+  for (const resource of await searchAll<Resource>(repo, 'Consent', query)) decide(resource, actors, purpose, now, decisions);
   return decisions;
 }
 

@@ -9,12 +9,10 @@
 // who took part in it through $trace).
 import type { MedicationRequest, Practitioner, Task } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { parseSearchRequest } from '../../fhir/search/parse.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { PHARMACIST_LICENCE, QUALIFICATION_SYSTEM } from '../eligibility.js';
 import { DELIVERY_TASK, idOf, PRESCRIPTION_TAG } from './codes.js';
 
-const PAGE = 200;
-const LIMITS = { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' as const };
 
 export interface PharmacyRelationship {
   patient: string;
@@ -28,7 +26,7 @@ export async function pharmacyRelationships(repo: FhirRepository, actors: string
   if (!organizations.length || !practitioner) return [];
   const out: PharmacyRelationship[] = [];
   const owners = organizations.join(',');
-  for (const request of await all<MedicationRequest>(repo, 'MedicationRequest', [
+  for (const request of await searchAll<MedicationRequest>(repo, 'MedicationRequest', [
     ['_tag', `${PRESCRIPTION_TAG.system}|${PRESCRIPTION_TAG.code}`],
     ['status', 'on-hold,active'],
     ['_has:Task:focus:owner', owners],
@@ -36,7 +34,7 @@ export async function pharmacyRelationships(repo: FhirRepository, actors: string
     const patient = idOf(request.subject?.reference, 'Patient');
     if (patient) out.push({ patient, purpose: { code: 'TREAT', reason: `IH-05: pharmacy of prescription MedicationRequest/${request.id}` } });
   }
-  for (const task of await all<Task>(repo, 'Task', [
+  for (const task of await searchAll<Task>(repo, 'Task', [
     ['code', `${DELIVERY_TASK.system}|${DELIVERY_TASK.code}`],
     ['owner', owners],
     ['status', 'requested,in-progress'],
@@ -51,15 +49,3 @@ export async function pharmacyRelationships(repo: FhirRepository, actors: string
   return pharmacist ? out : [];
 }
 
-async function all<T>(repo: FhirRepository, type: string, query: [string, string][]): Promise<T[]> {
-  const found: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest(type, query, repo.registry, LIMITS);
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    found.push(...(page.resources as T[]));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return found;
-}

@@ -6,11 +6,9 @@
 // consult is completed, cancelled or declined, the relationship is gone at the next request.
 import type { Task } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { parseSearchRequest } from '../../fhir/search/parse.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { CONSULT_CODE, UNDER_WAY } from './codes.js';
 import { patientOf } from './consult-store.js';
-
-const PAGE = 200;
 
 export interface ConsultRelationship {
   patient: string;
@@ -27,16 +25,9 @@ export async function consultRelationships(repo: FhirRepository, actors: string[
     ['status', UNDER_WAY.join(',')],
   ];
   const out: ConsultRelationship[] = [];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest('Task', query, repo.registry, { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' });
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    for (const task of page.resources as Task[]) {
-      const patient = patientOf(task);
-      if (patient) out.push({ patient, purpose: { code: 'TREAT', reason: `teleconsultation Task/${task.id}` } });
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
+  for (const task of await searchAll<Task>(repo, 'Task', query)) {
+    const patient = patientOf(task);
+    if (patient) out.push({ patient, purpose: { code: 'TREAT', reason: `teleconsultation Task/${task.id}` } });
+  }
   return out;
 }

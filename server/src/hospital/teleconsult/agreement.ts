@@ -6,10 +6,9 @@
 // An administrator records it (write-rules.ts); $invite-consult asks here for one in force.
 import type { Contract, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { parseSearchRequest } from '../../fhir/search/parse.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { AGREEMENT_TYPE, hasCoding } from './codes.js';
 
-const PAGE = 200;
 
 export const isAgreement = (resource: { resourceType: string } | undefined): resource is Contract =>
   resource?.resourceType === 'Contract' && hasCoding((resource as Contract).type?.coding, AGREEMENT_TYPE);
@@ -41,16 +40,7 @@ export function inForce(contract: Contract, a: string, b: string, now: Date): bo
 
 /** The agreements on file (any status or period) that `institution` signed. */
 export async function agreementsOf(repo: FhirRepository, institution: string): Promise<Contract[]> {
-  const found: Contract[] = [];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest('Contract', [['signer', institution]], repo.registry, { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' });
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    found.push(...(page.resources as Contract[]).filter(isAgreement));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return found;
+  return (await searchAll<Contract>(repo, 'Contract', [['signer', institution]])).filter(isAgreement);
 }
 
 /**

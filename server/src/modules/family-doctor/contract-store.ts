@@ -3,25 +3,9 @@
 // its type, so the type is checked here.
 import type { Contract } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { parseSearchRequest } from '../../fhir/search/parse.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { isFamilyDoctorContract } from './contract-codes.js';
 
-const PAGE = 500;
-const LIMITS = { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' as const };
-
-/** Every resource a search matches, page by page. */
-export async function searchAll<T>(repo: FhirRepository, type: string, query: [string, string][]): Promise<T[]> {
-  const found: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest(type, query, repo.registry, LIMITS);
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    found.push(...(page.resources as T[]));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return found;
-}
 
 /** The executed family-doctor contracts of these Patient records (a person's records). */
 export async function contractsOfPatients(repo: FhirRepository, patientIds: readonly string[]): Promise<Contract[]> {

@@ -10,7 +10,7 @@ import { Forbidden, Invalid } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { hasCoding } from './care-codes.js';
 import { COMMUNITY_CENTRE, INSTITUTION_CATEGORY } from './contract-codes.js';
-import { searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 
 const NAME = '$find-for-contract';

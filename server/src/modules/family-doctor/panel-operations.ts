@@ -9,7 +9,7 @@ import { allow, audit } from '../../fhir/access/enforce.js';
 import { Forbidden, Invalid } from '../../fhir/errors.js';
 import type { InteractionContext } from '../../fhir/interactions.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
-import { searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { dueItems, DEFAULT_WINDOW_DAYS } from './due-items.js';
 import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 import { loadPanel, panelContracts, type PanelMember } from './panel-records.js';

@@ -8,7 +8,8 @@ import type { FhirRepository } from '../../fhir/repository.js';
 import { FASTING_GLUCOSE_LOINC, LOINC_SYSTEM } from './care-codes.js';
 import { clinicDateOf } from './clinic-dates.js';
 import { inForce, patientOf } from './contract-codes.js';
-import { contractsOfDoctor, searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
+import { contractsOfDoctor } from './contract-store.js';
 import type { PanelRecord } from './due-items.js';
 import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 

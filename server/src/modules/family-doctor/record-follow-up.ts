@@ -11,7 +11,7 @@ import { Forbidden, Invalid } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf } from '../../fhir/operation-parameters.js';
 import { ACT_CODE_SYSTEM, BLOOD_PRESSURE_PANEL_LOINC, ENCOUNTER_TYPES, FOLLOW_UP_SYSTEM, LOINC_SYSTEM } from './care-codes.js';
-import { searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 
 const OPERATION = '$record-follow-up';

@@ -15,7 +15,8 @@ import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf, referenceParam } from '../../fhir/operation-parameters.js';
 import { clinicDateOf } from './clinic-dates.js';
 import { chosenHospitals, FAMILY_DOCTOR_SYSTEM, inForce } from './contract-codes.js';
-import { contractsOfPatients, searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
+import { contractsOfPatients } from './contract-store.js';
 import { recordsOfPerson, type FamilyDoctorDeps } from './family-doctor-deps.js';
 
 const REFER = '$refer';

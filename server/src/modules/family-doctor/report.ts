@@ -14,7 +14,7 @@ import { Forbidden } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { clinicDateOf } from './clinic-dates.js';
 import { inForce, isFamilyDoctorContract, patientOf } from './contract-codes.js';
-import { searchAll } from './contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { dueItems, type DueKind } from './due-items.js';
 import type { FamilyDoctorDeps } from './family-doctor-deps.js';
 import { loadRecords, type Person } from './panel-records.js';

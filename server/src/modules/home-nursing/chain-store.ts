@@ -3,25 +3,9 @@ import type { PractitionerRole, Resource, ServiceRequest, Task } from '@medplum/
 import { Forbidden, NotFound, Unprocessable } from '../../fhir/errors.js';
 import type { InteractionContext } from '../../fhir/interactions.js';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { parseSearchRequest } from '../../fhir/search/parse.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { hasCoding, HN, isChainResource, ORDER_CATEGORY, taskKindOf } from './codes.js';
 
-const PAGE = 500;
-const LIMITS = { defaultCount: PAGE, maxCount: PAGE, defaultTotal: 'none' as const };
-
-/** Every resource a search matches, page by page. */
-export async function searchAll<T>(repo: FhirRepository, type: string, query: [string, string][]): Promise<T[]> {
-  const found: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const request = parseSearchRequest(type, query, repo.registry, LIMITS);
-    request.cursor = cursor;
-    const page = await repo.search(request);
-    found.push(...(page.resources as T[]));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return found;
-}
 
 export async function readOrNull<T extends Resource>(repo: FhirRepository, type: string, id: string): Promise<T | undefined> {
   return (await repo.read(type, id).catch(() => undefined)) as T | undefined;

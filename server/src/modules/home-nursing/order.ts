@@ -10,7 +10,8 @@ import { allow, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Forbidden, Invalid, Unprocessable } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf, referenceParam } from '../../fhir/operation-parameters.js';
-import { readOrNull, searchAll } from './chain-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
+import { readOrNull } from './chain-store.js';
 import {
   ASSESSMENT_TASK, catalogueCodeOf, CATALOGUE_CODES, ELIGIBILITY_CODES, hnConcept, ICD10, INSTITUTION_CATEGORY, INSTITUTION_LICENCE, ORDER_CATEGORY,
   PROVIDER_CATEGORIES, SERVICE_ADDRESS_EXTENSION, tagged, HN,

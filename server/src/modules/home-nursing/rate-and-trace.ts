@@ -13,7 +13,8 @@ import { allow, audit, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Conflict, Forbidden, Invalid, Unprocessable } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf } from '../../fhir/operation-parameters.js';
-import { isStaffOf, patientOf, providerOf, readOrder, searchAll, tasksOf } from './chain-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
+import { isStaffOf, patientOf, providerOf, readOrder, tasksOf } from './chain-store.js';
 import { COMPLAINT_TASK, hnConcept, HN, isChainResource, RATING_CODE, tagged, VISIT_TASK } from './codes.js';
 import type { HomeNursingDeps } from './home-nursing-deps.js';
 

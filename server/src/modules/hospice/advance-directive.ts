@@ -12,7 +12,7 @@ import { allow, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Forbidden, Invalid } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf } from '../../fhir/operation-parameters.js';
-import { searchAll } from '../family-doctor/contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { ADVANCE_DIRECTIVE, CONSENT_SCOPE, DIRECTIVES, HOSPICE_SYSTEM } from './hospice-codes.js';
 import type { HospiceDeps } from './hospice-deps.js';
 

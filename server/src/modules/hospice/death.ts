@@ -9,7 +9,7 @@ import { allow, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Conflict, Forbidden, Invalid, Unprocessable } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf } from '../../fhir/operation-parameters.js';
-import { searchAll } from '../family-doctor/contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { BEREAVEMENT_DAYS, coded, HOSPICE_SYSTEM, isHospice, PSYCHOSOCIAL, TASKS } from './hospice-codes.js';
 import type { HospiceDeps } from './hospice-deps.js';
 import { careOf } from './hospice-store.js';

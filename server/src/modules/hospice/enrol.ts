@@ -11,7 +11,7 @@ import { allow, visiblePatientsOf } from '../../fhir/access/enforce.js';
 import { Conflict, Forbidden, Invalid, Unprocessable } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { parametersOf, referenceParam } from '../../fhir/operation-parameters.js';
-import { searchAll } from '../family-doctor/contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { ACTIVITIES, coded, DISCIPLINES, HOSPICE, isHospice, PSYCHOSOCIAL, TASKS, type Discipline } from './hospice-codes.js';
 import type { HospiceDeps } from './hospice-deps.js';
 

@@ -3,7 +3,7 @@
 import type { CarePlan, CareTeam, EpisodeOfCare } from '@medplum/fhirtypes';
 import { NotFound } from '../../fhir/errors.js';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { searchAll } from '../family-doctor/contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { isHospice } from './hospice-codes.js';
 
 export interface HospiceCare {

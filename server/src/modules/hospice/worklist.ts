@@ -7,7 +7,7 @@ import { allow, audit } from '../../fhir/access/enforce.js';
 import { Forbidden } from '../../fhir/errors.js';
 import type { ModuleOperation } from '../../fhir/module-operations.js';
 import { addDays, clinicDate, clinicDateOf } from '../family-doctor/clinic-dates.js';
-import { searchAll } from '../family-doctor/contract-store.js';
+import { searchAll } from '../../fhir/search/search-all.js';
 import { ASSESSMENT_PANEL, HOSPICE, HOSPICE_SYSTEM, isHospice, PAIN } from './hospice-codes.js';
 import type { HospiceDeps } from './hospice-deps.js';
 
