@@ -7,16 +7,15 @@
 // (NU-07/08); the rating and complaint; the traced chain; no plain writes of the chain.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, ParametersParameter, Resource } from '@medplum/fhirtypes';
-import WebSocket from 'ws';
 import { asPerson, createClinician, createNurse, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { availableBackends } from '../helpers/parts.js';
+import { SocketClient } from '../helpers/socket-client.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('home nursing');
 const HN = 'https://suhe.example.cn/fhir/CodeSystem/home-nursing';
 const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
 const LICENCE = 'https://suhe.example.cn/fhir/sid/medical-institution-licence';
-const WAIT_MS = 15_000;
 const params = (...parameter: ParametersParameter[]) => ({ resourceType: 'Parameters', parameter });
 const ref = (reference: string) => ({ valueReference: { reference } });
 const diagnostics = (body: any) => (body?.issue ?? []).map((i: any) => i.diagnostics).join(' | ');
@@ -34,38 +33,6 @@ const ANSWERS = {
   ],
 };
 
-/** A duty-desk client: every frame it receives, and a way to wait for one. */
-class DeskClient {
-  readonly frames: any[] = [];
-  private readonly waiters: { test: (f: any) => boolean; done: (f: any) => void }[] = [];
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString());
-      this.frames.push(frame);
-      for (const w of [...this.waiters]) if (w.test(frame)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.done(frame));
-    });
-  }
-
-  static async open(url: string): Promise<DeskClient> {
-    const ws = new WebSocket(url);
-    await new Promise((done, fail) => (ws.once('open', done), ws.once('error', fail)));
-    return new DeskClient(ws);
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  next(test: (f: any) => boolean): Promise<any> {
-    const seen = this.frames.find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no such frame within ${WAIT_MS} ms; got ${JSON.stringify(this.frames)}`)), WAIT_MS);
-      this.waiters.push({ test, done: (f) => (clearTimeout(timer), done(f)) });
-    });
-  }
-}
-
 describe.each(backends)('home nursing on %s', (backend) => {
   const t = useTestHub(backend);
   const orgs: Record<string, string> = {};
@@ -79,9 +46,9 @@ describe.each(backends)('home nursing on %s', (backend) => {
   let order: any;
   let visit: any;
   let encounterId = '';
-  const clients: DeskClient[] = [];
+  const clients: SocketClient[] = [];
   const desk = async (person: Person | { token: string }, organization: string) => {
-    const client = await DeskClient.open(`${t.url.replace(/^http/, 'ws')}/community/duty-desk/live`);
+    const client = await SocketClient.open(`${t.url.replace(/^http/, 'ws')}/community/duty-desk/live`);
     clients.push(client);
     client.send({ type: 'join', token: person.token, organization: `Organization/${organization}` });
     return client;

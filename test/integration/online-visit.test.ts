@@ -6,53 +6,13 @@
 // outpatient record kept by the doctor's institution (IH-11) with retention classes (IH-12).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Appointment, Bundle, Communication, Encounter, Slot } from '@medplum/fhirtypes';
-import WebSocket from 'ws';
 import { asPerson, createClinician, createOrganization, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { availableBackends } from '../helpers/parts.js';
+import { SocketClient } from '../helpers/socket-client.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('online visit');
-const WAIT_MS = 20_000;
 const params = (...parameter: Record<string, unknown>[]) => ({ resourceType: 'Parameters', parameter });
-
-/** A live-channel client: every frame it receives, and a way to wait for one. */
-class LiveClient {
-  readonly frames: any[] = [];
-  private readonly waiters: { test: (f: any) => boolean; done: (f: any) => void }[] = [];
-  closed = false;
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString());
-      this.frames.push(frame);
-      for (const w of [...this.waiters]) if (w.test(frame)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.done(frame));
-    });
-    ws.on('close', () => (this.closed = true));
-  }
-
-  static async open(url: string): Promise<LiveClient> {
-    const ws = new WebSocket(url);
-    await new Promise((done, fail) => (ws.once('open', done), ws.once('error', fail)));
-    return new LiveClient(ws);
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  next(test: (f: any) => boolean): Promise<any> {
-    const seen = this.frames.find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no such frame within ${WAIT_MS} ms; got ${JSON.stringify(this.frames)}`)), WAIT_MS);
-      this.waiters.push({ test, done: (f) => (clearTimeout(timer), done(f)) });
-    });
-  }
-
-  untilClosed(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((done) => this.ws.once('close', () => done()));
-  }
-}
 
 describe.each(backends)('an online visit on %s', (backend) => {
   const t = useTestHub(backend);
@@ -61,9 +21,9 @@ describe.each(backends)('an online visit on %s', (backend) => {
   let patient: Person;
   let appointment: Appointment;
   let encounter: Encounter;
-  const clients: LiveClient[] = [];
+  const clients: SocketClient[] = [];
   const live = async (person: Person) => {
-    const client = await LiveClient.open(`${t.url.replace(/^http/, 'ws')}/hospital/visits/live`);
+    const client = await SocketClient.open(`${t.url.replace(/^http/, 'ws')}/hospital/visits/live`);
     clients.push(client);
     client.send({ type: 'join', token: person.token, encounter: encounter.id });
     return client;
@@ -102,7 +62,7 @@ describe.each(backends)('an online visit on %s', (backend) => {
   });
 
   it('only the visit\'s doctor and patient may join the live channel; a bad token or a stranger is refused', async () => {
-    const bogus = await LiveClient.open(`${t.url.replace(/^http/, 'ws')}/hospital/visits/live`);
+    const bogus = await SocketClient.open(`${t.url.replace(/^http/, 'ws')}/hospital/visits/live`);
     clients.push(bogus);
     bogus.send({ type: 'join', token: 'not-a-token', encounter: encounter.id });
     expect((await bogus.next((f) => f.type === 'error')).message).toMatch(/token/);
