@@ -14,6 +14,7 @@ import { asPerson, createClinician, createResident, createResource, type Person 
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
+import { createDiagnosis, createInstitution, createPackage } from '../helpers/community.js';
 
 const missing = await chromiumUnavailable();
 if (missing && REQUIRE_ALL) throw new Error(`family-doctor pages: SUHE_TEST_REQUIRE_ALL=1 but ${missing}`);
@@ -22,8 +23,6 @@ const suite = missing ? describe.skip : describe;
 
 const SCREENSHOTS = resolve(new URL('../../docs/screenshots', import.meta.url).pathname);
 const FD = 'https://suhe.example.cn/fhir/CodeSystem/family-doctor';
-const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
-const ICD = 'http://hl7.org/fhir/sid/icd-10';
 const ref = (reference: string) => ({ valueReference: { reference } });
 
 suite('the family-doctor pages (headless Chromium)', () => {
@@ -41,28 +40,15 @@ suite('the family-doctor pages (headless Chromium)', () => {
   beforeAll(async () => {
     await viewerBuilt();
     t = await startTestHub('pglite');
-    const institution = async (name: string, category: string) =>
-      (await createResource(t, { resourceType: 'Organization', name, active: true, type: [{ coding: [{ system: CATEGORY, code: category }] }] })).id;
-    orgs.centre = await institution('苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
-    orgs.district = await institution('苏河区中心医院', 'district-hospital');
-    orgs.city = await institution('上海市第一人民医院', 'city-hospital');
+    orgs.centre = await createInstitution(t, '苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
+    orgs.district = await createInstitution(t, '苏河区中心医院', 'district-hospital');
+    orgs.city = await createInstitution(t, '上海市第一人民医院', 'city-hospital');
     doctor = await createClinician(t, { username: 'fd-pages-doctor', organization: orgs.centre, name: { family: '陈', given: ['家医'] } });
     role = `PractitionerRole/${(await read<Bundle>(`PractitionerRole?practitioner=${doctor.reference}`)).entry![0].resource!.id}`;
-    const pkg = async (code: string, title: string, price: number) =>
-      (await createResource(t, {
-        resourceType: 'PlanDefinition', status: 'active', title, type: { coding: [{ system: FD, code }] },
-        extension: [{ url: 'https://suhe.example.cn/fhir/StructureDefinition/package-price', valueMoney: { value: price, currency: 'CNY' } }],
-        action: [{ title: '健康评估' }, { title: '慢病随访' }],
-      })).id;
-    packages.basic = await pkg('basic-package', '基础服务包', 0);
-    packages.personalised = await pkg('personalised-package', '高血压个性化服务包', 120);
+    packages.basic = await createPackage(t, 'basic-package', '基础服务包', 0);
+    packages.personalised = await createPackage(t, 'personalised-package', '高血压个性化服务包', 120);
     elderly = await createResident(t, { username: 'fd-pages-elderly', birthDate: '1950-03-01', name: { family: '沈', given: ['阿婆'] } });
-    await createResource(t, {
-      resourceType: 'Condition', subject: { reference: elderly.reference }, code: { coding: [{ system: ICD, code: 'I10', display: '原发性高血压' }] },
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      recordedDate: '2020-01-10',
-    });
+    await createDiagnosis(t, elderly.reference, 'I10', '原发性高血压', '2020-01-10');
     // No care relationship yet: the doctor finds the resident only by the exact ID number they show.
     // A second member of the panel, in no priority group, signed online by themself.
     younger = await createResident(t, { username: 'fd-pages-younger', birthDate: '1990-06-15', name: { family: '林', given: ['晓'] } });

@@ -11,13 +11,13 @@ import type { Bundle, Parameters, Resource } from '@medplum/fhirtypes';
 import { clinicDate } from '../../server/src/modules/family-doctor/clinic-dates.js';
 import { asPerson, createClinician, createResource, type Person } from '../helpers/clinicians.js';
 import { generatePanel, type ExpectedItem } from '../helpers/family-doctor-panel.js';
+import { createInstitution } from '../helpers/community.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { availableBackends } from '../helpers/parts.js';
 
 const backends = await availableBackends('family-doctor panel');
 const backend = backends.includes('postgres') ? 'postgres' : 'pglite';
 const FD = 'https://suhe.example.cn/fhir/CodeSystem/family-doctor';
-const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
 const AS_OF = new Date('2026-06-15T02:00:00Z'); // 10:00 in the clinic
 const PANEL_SIZE = Number(process.env.FD_PANEL_SIZE ?? 520);
 const UNSIGNED = 80;
@@ -30,11 +30,9 @@ describe(`a generated panel of ${PANEL_SIZE} patients on ${backend}`, () => {
 
   beforeAll(async () => {
     t = await startTestHub(backend);
-    const institution = async (name: string, category: string) =>
-      (await createResource(t, { resourceType: 'Organization', name, active: true, type: [{ coding: [{ system: CATEGORY, code: category }] }] })).id;
-    const centre = await institution('江宁路社区卫生服务中心', 'community-health-centre');
-    const district = await institution('苏河区中心医院', 'district-hospital');
-    const city = await institution('上海市第一人民医院', 'city-hospital');
+    const centre = await createInstitution(t, '江宁路社区卫生服务中心', 'community-health-centre');
+    const district = await createInstitution(t, '苏河区中心医院', 'district-hospital');
+    const city = await createInstitution(t, '上海市第一人民医院', 'city-hospital');
     doctor = await createClinician(t, { username: 'fd-panel-doctor', organization: centre });
     const role = ((await (await t.fetch(`${t.base}/PractitionerRole?practitioner=${doctor.reference}`)).json()) as Bundle).entry![0].resource!.id;
     const basic = (await createResource(t, { resourceType: 'PlanDefinition', status: 'active', title: '基础服务包', type: { coding: [{ system: FD, code: 'basic-package' }] } })).id;

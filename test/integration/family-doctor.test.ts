@@ -8,12 +8,11 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Contract, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { asPerson, createClinician, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { availableBackends } from '../helpers/parts.js';
+import { createDiagnosis, createInstitution, createPackage } from '../helpers/community.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('family doctor');
 const FD = 'https://suhe.example.cn/fhir/CodeSystem/family-doctor';
-const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
-const ICD = 'http://hl7.org/fhir/sid/icd-10';
 const params = (...parameter: ParametersParameter[]) => ({ resourceType: 'Parameters', parameter });
 const ref = (reference: string) => ({ valueReference: { reference } });
 const diagnostics = (body: any) => (body?.issue ?? []).map((i: any) => i.diagnostics).join(' | ');
@@ -36,8 +35,6 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
   const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
   const plusYears = (date: string, years: number) => `${Number(date.slice(0, 4)) + years}${date.slice(4)}`;
 
-  const institution = async (name: string, category: string) =>
-    (await createResource(t, { resourceType: 'Organization', name, active: true, type: [{ coding: [{ system: CATEGORY, code: category }] }] })).id;
   const roleOf = async (doctor: Person) => {
     const found = (await (await t.fetch(`${t.base}/PractitionerRole?practitioner=${doctor.reference}`)).json()) as Bundle;
     return `PractitionerRole/${found.entry![0].resource!.id}`;
@@ -52,22 +49,16 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     );
 
   beforeAll(async () => {
-    orgs.centre = await institution('苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
-    orgs.district = await institution('苏河区中心医院', 'district-hospital');
-    orgs.city = await institution('上海市第一人民医院', 'city-hospital');
-    orgs.district2 = await institution('苏河区第二人民医院', 'district-hospital');
+    orgs.centre = await createInstitution(t, '苏河区江宁路街道社区卫生服务中心', 'community-health-centre');
+    orgs.district = await createInstitution(t, '苏河区中心医院', 'district-hospital');
+    orgs.city = await createInstitution(t, '上海市第一人民医院', 'city-hospital');
+    orgs.district2 = await createInstitution(t, '苏河区第二人民医院', 'district-hospital');
     doctorA = await createClinician(t, { username: 'fd-doctor-a', organization: orgs.centre, name: { family: '陈', given: ['家医'] } });
     doctorB = await createClinician(t, { username: 'fd-doctor-b', organization: orgs.centre, name: { family: '周', given: ['家医'] } });
     roles.A = await roleOf(doctorA);
     roles.B = await roleOf(doctorB);
-    const pkg = async (code: string, title: string, price: number) =>
-      (await createResource(t, {
-        resourceType: 'PlanDefinition', status: 'active', title, type: { coding: [{ system: FD, code }] },
-        extension: [{ url: 'https://suhe.example.cn/fhir/StructureDefinition/package-price', valueMoney: { value: price, currency: 'CNY' } }],
-        action: [{ title: '健康评估' }, { title: '慢病随访' }],
-      })).id;
-    basic = await pkg('basic-package', '基础服务包', 0);
-    personalised = await pkg('personalised-package', '高血压个性化服务包', 120);
+    basic = await createPackage(t, 'basic-package', '基础服务包', 0);
+    personalised = await createPackage(t, 'personalised-package', '高血压个性化服务包', 120);
   }, 120_000);
 
   it('FD-02/FD-05: a resident signs with a family doctor (basic + personalised package, a district and a city hospital); only then does the doctor see the record', async () => {
@@ -157,14 +148,8 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
 
   it('FD-01/04 and FD-07/08/09: the panel shows priority groups from the record, the worklist what is due; a face-to-face follow-up clears it, an online visit does not', async () => {
     const elderly = await createResident(t, { username: 'fd-resident-panel', birthDate: '1950-03-01', name: { family: '沈', given: ['阿婆'] } });
-    const condition = (code: string, display: string) => createResource(t, {
-      resourceType: 'Condition', subject: { reference: elderly.reference }, code: { coding: [{ system: ICD, code, display }] },
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      recordedDate: '2020-01-10',
-    });
-    await condition('I10', '原发性高血压');
-    await condition('E11.9', '2型糖尿病');
+    await createDiagnosis(t, elderly.reference, 'I10', '原发性高血压', '2020-01-10');
+    await createDiagnosis(t, elderly.reference, 'E11.9', '2型糖尿病', '2020-01-10');
     const signed = await asPerson(t, elderly)('POST', `Patient/${elderly.id}/$sign-contract`, contractParams(roles.A));
     expect(signed.status).toBe(201);
     const panel = await asPerson(t, doctorA)('GET', 'Contract/$panel');
@@ -228,11 +213,7 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     const chose = await createResident(t, { username: 'fd-resident-refer-1' });
     const other = await createResident(t, { username: 'fd-resident-refer-2' });
     // FD-07's referral follow-up is part of hypertension care: the referred patient has hypertension.
-    await createResource(t, {
-      resourceType: 'Condition', subject: { reference: other.reference }, code: { coding: [{ system: ICD, code: 'I10' }] },
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-    });
+    await createDiagnosis(t, other.reference, 'I10');
     expect((await asPerson(t, chose)('POST', `Patient/${chose.id}/$sign-contract`, contractParams(roles.A))).status).toBe(201);
     const elsewhere = params(
       { name: 'familyDoctor', ...ref(roles.A) }, { name: 'package', ...ref(`PlanDefinition/${basic}`) },

@@ -10,11 +10,11 @@ import type { Bundle, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { asPerson, createClinician, createNurse, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { availableBackends } from '../helpers/parts.js';
 import { SocketClient } from '../helpers/socket-client.js';
+import { createInstitution } from '../helpers/community.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('home nursing');
 const HN = 'https://suhe.example.cn/fhir/CodeSystem/home-nursing';
-const CATEGORY = 'http://suhe.example.cn/fhir/CodeSystem/institution-category';
 const LICENCE = 'https://suhe.example.cn/fhir/sid/medical-institution-licence';
 const params = (...parameter: ParametersParameter[]) => ({ resourceType: 'Parameters', parameter });
 const ref = (reference: string) => ({ valueReference: { reference } });
@@ -53,11 +53,6 @@ describe.each(backends)('home nursing on %s', (backend) => {
     client.send({ type: 'join', token: person.token, organization: `Organization/${organization}` });
     return client;
   };
-  const institution = async (name: string, category: string, licensed: boolean) =>
-    (await createResource(t, {
-      resourceType: 'Organization', name, active: true, type: [{ coding: [{ system: CATEGORY, code: category }] }],
-      ...(licensed ? { identifier: [{ system: LICENCE, value: `PDY-${name}` }] } : {}),
-    })).id;
   const orderParams = (extra: ParametersParameter[] = [], chosen = [items.dressing, items.injection], eligibility = 'elderly', provider = orgs.provider) =>
     params(
       ...chosen.map((id) => ({ name: 'item', ...ref(`ActivityDefinition/${id}`) })),
@@ -72,9 +67,9 @@ describe.each(backends)('home nursing on %s', (backend) => {
   };
 
   beforeAll(async () => {
-    orgs.provider = await institution('苏河区江宁路街道社区卫生服务中心', 'community-health-centre', true);
-    orgs.unlicensed = await institution('某护理服务平台', 'district-hospital', false);
-    orgs.other = await institution('苏河区中心医院', 'district-hospital', true);
+    orgs.provider = await createInstitution(t, '苏河区江宁路街道社区卫生服务中心', 'community-health-centre', { licensed: true });
+    orgs.unlicensed = await createInstitution(t, '某护理服务平台', 'district-hospital');
+    orgs.other = await createInstitution(t, '苏河区中心医院', 'district-hospital', { licensed: true });
     const item = async (code: string, title: string, price: number, status = 'active') =>
       (await createResource(t, {
         resourceType: 'ActivityDefinition', status, kind: 'ServiceRequest', title, code: { coding: [{ system: HN, code }] },

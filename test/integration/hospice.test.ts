@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Consent, Parameters, ParametersParameter, Task } from '@medplum/fhirtypes';
 import { asPerson, createClinician, createOrganization, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { availableBackends } from '../helpers/parts.js';
+import { createDiagnosis } from '../helpers/community.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('hospice');
@@ -43,11 +44,7 @@ describe.each(backends)('hospice care on %s', (backend) => {
     roles.nurse = await roleOf(nurse);
     roles.social = `PractitionerRole/${(await createResource(t, { resourceType: 'PractitionerRole', active: true, practitioner: { reference: `Practitioner/${socialWorker.id}` }, organization: { reference: `Organization/${hospital}` } })).id}`;
     patient = await createResident(t, { username: 'ho-patient', birthDate: '1948-02-03', name: { family: '吴', given: ['老伯'] } });
-    condition = (await createResource(t, {
-      resourceType: 'Condition', subject: { reference: patient.reference }, code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'C34.9', display: '肺恶性肿瘤（晚期）' }] },
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-    })).id;
+    condition = await createDiagnosis(t, patient.reference, 'C34.9', '肺恶性肿瘤（晚期）');
     family = (await createResource(t, { resourceType: 'RelatedPerson', patient: { reference: patient.reference }, relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'DAU' }] }], name: [{ text: '吴女士' }] })).id;
     // The physician cares for the patient already (an outpatient visit): the enrolment starts from there.
     await createResource(t, { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: patient.reference }, participant: [{ individual: { reference: physician.reference } }] });
