@@ -12,6 +12,7 @@ import type { Bundle, Contract, Encounter, Observation } from '@medplum/fhirtype
 import { type Browser, HANG_BOUND_MS, readableScreenshot, signedInBrowser } from '../helpers/browser.js';
 import { asPerson, createClinician, createResident, createResource, type Person } from '../helpers/clinicians.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { createAccount, newPassword } from '../helpers/people.js';
 import { chromiumUnavailable, REQUIRE_ALL } from '../helpers/parts.js';
 import { viewerBuilt } from '../helpers/viewer-build.js';
 import { createDiagnosis, createInstitution, createPackage } from '../helpers/community.js';
@@ -216,6 +217,32 @@ suite('the family-doctor pages (headless Chromium)', () => {
     await page.reload();
     await page.locator('[data-testid="my-family-doctor"][data-loaded="true"]').waitFor({ timeout: HANG_BOUND_MS });
     expect(await page.locator('[data-testid="mine-contract"] [data-testid="mine-doctor"]').textContent()).toBe('陈家医');
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('FD-04: the regulator\'s indicators page shows the district\'s coverage, the priority groups and the follow-up completion as the hub reports them', async () => {
+    const practitioner = await createResource(t, { resourceType: 'Practitioner', active: true, name: [{ family: '监', given: ['管员'] }] });
+    const regulator = { username: 'fd-pages-regulator', password: newPassword() };
+    await createAccount(t, { ...regulator, role: 'regulator', fhirUser: `Practitioner/${practitioner.id}` });
+    const browser = await signedIn(regulator as Person, '#/family/report');
+    const page = browser.page;
+    await page.locator('[data-testid="family-report"][data-loaded="true"]').waitFor({ timeout: HANG_BOUND_MS });
+    const report = (await (await t.fetch(`${t.base}/Contract/$report`)).json()) as { parameter: { name: string; valueInteger?: number; part?: { name: string; valueCode?: string; valueInteger?: number }[] }[] };
+    const value = (name: string) => report.parameter.find((p) => p.name === name)!.valueInteger!;
+    expect(value('signed')).toBeGreaterThanOrEqual(1);
+    const summary = (await page.locator('[data-testid="report-summary"]').textContent()) ?? '';
+    expect(summary).toContain(String(value('signed')));
+    expect(summary).toContain(String(value('population')));
+    // Each priority group's row says what the hub counted.
+    for (const group of report.parameter.filter((p) => p.name === 'group')) {
+      const code = group.part!.find((p) => p.name === 'code')!.valueCode!;
+      const cells = await page.locator(`[data-testid="report-group"][data-group="${code}"] td`).allTextContents();
+      expect(cells.slice(1, 3)).toEqual([String(group.part!.find((p) => p.name === 'population')!.valueInteger), String(group.part!.find((p) => p.name === 'signed')!.valueInteger)]);
+    }
+    expect(await page.locator('[data-testid="report-follow-up"]').count()).toBe(4);
+    expect(await page.locator('[data-testid="report-centre"]').count()).toBeGreaterThanOrEqual(1);
+    // A doctor is not shown the district's indicators (the hub refuses them the report too).
+    expect((await asPerson(t, doctor)('GET', 'Contract/$report')).status).toBe(403);
     expect(browser.pageErrors).toEqual([]);
   });
 });

@@ -5,10 +5,11 @@
 // #/hospital, #/hospital/doctors, #/hospital/appointments, #/hospital/prescriptions,
 // #/hospital/consultations, #/hospital/review (the pharmacist's queue) and
 // #/hospital/visit/<appointment id> are the internet hospital's pages (hospital/hospital-screen.ts).
-// #/family, #/family/panel, #/family/worklist, #/family/sign (a doctor's) and #/family/mine (a
-// resident's) are the family-doctor pages (family/family-screen.ts).
+// #/family, #/family/panel, #/family/worklist, #/family/sign (a doctor's), #/family/mine (a
+// resident's) and #/family/report (administrators' and the regulator's) are the family-doctor
+// pages (family/family-screen.ts).
 export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' | 'prescriptions' | 'review' } | { name: 'visit'; appointmentId: string };
-export type FamilyPage = { name: 'home' | 'panel' | 'worklist' | 'sign' | 'mine' };
+export type FamilyPage = { name: 'home' | 'panel' | 'worklist' | 'sign' | 'mine' | 'report' };
 export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage } | { screen: 'family'; page: FamilyPage };
 
 export function parseRoute(hash: string): Route {
@@ -36,5 +37,5 @@ function hospitalPage(rest: string): HospitalPage {
 
 function familyPage(rest: string): FamilyPage {
   const name = rest.slice(1);
-  return name === 'panel' || name === 'worklist' || name === 'sign' || name === 'mine' ? { name } : { name: 'home' };
+  return name === 'panel' || name === 'worklist' || name === 'sign' || name === 'mine' || name === 'report' ? { name } : { name: 'home' };
 }

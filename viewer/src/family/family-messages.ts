@@ -2,6 +2,20 @@
 // English; merged into the viewer's dictionary in i18n/messages.ts.
 export const FAMILY_MESSAGES = {
   familyLink: { 'zh-CN': '家庭医生', en: 'Family doctor' },
+  familyReport: { 'zh-CN': '家庭医生签约服务指标', en: 'Family-doctor indicators' },
+  familyReportSummary: {
+    'zh-CN': '截至 {date}：已签约 {signed} 人，居民 {population} 人，签约覆盖率 {coverage}',
+    en: 'As of {date}: {signed} signed of {population} residents, coverage {coverage}',
+  },
+  familyReportGroups: { 'zh-CN': '重点人群签约', en: 'Priority groups' },
+  familyReportFollowUp: { 'zh-CN': '随访完成情况（近 365 天）', en: 'Follow-up completion (last 365 days)' },
+  familyReportCentres: { 'zh-CN': '各社区卫生服务中心签约人数', en: 'Signed per community centre' },
+  familyPopulation: { 'zh-CN': '人数', en: 'People' },
+  familySignedCount: { 'zh-CN': '已签约', en: 'Signed' },
+  familyCoverage: { 'zh-CN': '覆盖率', en: 'Coverage' },
+  familyEligible: { 'zh-CN': '应随访人数', en: 'Eligible' },
+  familyCompleted: { 'zh-CN': '已达标', en: 'Completed' },
+  familyRate: { 'zh-CN': '完成率', en: 'Rate' },
   familyPanel: { 'zh-CN': '签约居民', en: 'Panel' },
   familyWorklist: { 'zh-CN': '随访待办', en: 'Worklist' },
   familySign: { 'zh-CN': '签约', en: 'Sign up' },
