@@ -9,7 +9,8 @@ import { useTestHub } from '../helpers/use-hub.js';
 const backends = await availableBackends('accounts');
 
 describe.each(backends)('account password hashes on %s', (backend) => {
-  const t = useTestHub(backend);
+  // At the production cost (test hubs hash cheaply otherwise): the upgrade goes to DEFAULT_SCRYPT.
+  const t = useTestHub(backend, { auth: { passwordHashing: DEFAULT_SCRYPT } });
 
   it('re-hashes a password stored with a lower scrypt cost at the next successful sign-in, and not after a failed one', async () => {
     const practitioner = await (await t.fetch(`${t.base}/Practitioner`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Practitioner', name: [{ family: '周' }] }) })).json() as { id: string };

@@ -469,15 +469,17 @@ export class FhirRepository {
     const countParams = [...params];
     const page = request.cursor ? ` and hseq < ${add(request.cursor)}::bigint` : '';
     const db = await this.reader();
-    const rows = await db.query<{ content: string; method: HistoryEntry['method']; deleted: boolean; hseq: string }>(
-      `select content::text as content, method, deleted, hseq::text as hseq from resource_history
+    // The position leaves as text under another name: `order by hseq` would otherwise sort the text
+    // alias ('9' after '47'), not the bigint.
+    const rows = await db.query<{ content: string; method: HistoryEntry['method']; deleted: boolean; position: string }>(
+      `select content::text as content, method, deleted, hseq::text as position from resource_history
        where ${filter}${page} order by hseq desc limit ${add(request.count + 1)}`,
       params,
     );
     const [count] = await db.query<{ total: number }>(`select count(*)::int as total from resource_history where ${filter}`, countParams);
     const entries = rows.slice(0, request.count).map((r) => ({ resource: JSON.parse(r.content) as Resource, method: r.method, deleted: r.deleted }));
     const result: HistoryResult = { entries, total: Number(count.total) };
-    if (rows.length > request.count) result.nextCursor = rows[request.count - 1].hseq;
+    if (rows.length > request.count) result.nextCursor = rows[request.count - 1].position;
     return result;
   }
 
