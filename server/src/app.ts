@@ -53,7 +53,7 @@ import { consultRelationships } from './hospital/teleconsult/index.js';
 import { pharmacyRelationships } from './hospital/prescriptions/access.js';
 import { hospiceOperations } from './modules/hospice/index.js';
 import { familyDoctorOperations, familyDoctorRelationships, familyDoctorWriteRules, type FamilyDoctorDeps } from './modules/family-doctor/index.js';
-import { attachDutyDeskSockets, DutyDesk, homeNursingOperations, homeNursingWriteRules, type HomeNursingDeps } from './modules/home-nursing/index.js';
+import { attachDutyDeskSockets, DutyDesk, homeNursingOperations, homeNursingWriteRules, providerRelationships, type HomeNursingDeps } from './modules/home-nursing/index.js';
 import { DocumentSigner } from './reports/document-signer.js';
 import { MeasurementStore } from './reports/measurement-store.js';
 import { readingReportWriteRule } from './reports/reading-report.js';
@@ -167,9 +167,11 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
       compartment,
       identityOf: async (id) => (await auth.users.get(id))?.identity,
       samePerson: (ids) => federation.samePerson(ids),
-      // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription; FD-02: a family-doctor contract in force.
+      // TM: an accepted teleconsultation; IH-05: the pharmacy of an open prescription; FD-02: a
+      // family-doctor contract in force; NU-06: the provider of an open home-nursing order.
       relationships: async (actors) => [
         ...(await consultRelationships(repo, actors)), ...(await pharmacyRelationships(repo, actors)), ...(await familyDoctorRelationships(familyDoctor, actors)),
+        ...(await providerRelationships(repo, actors)),
       ],
     });
 

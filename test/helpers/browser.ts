@@ -33,7 +33,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(options: { locale?: string; width?: number; height?: number } = {}): Promise<Browser> {
+export interface LaunchOptions {
+  locale?: string;
+  width?: number;
+  height?: number;
+  /** A fixed position the page's navigator.geolocation answers, with the permission granted. */
+  geolocation?: { latitude: number; longitude: number };
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'suhe-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_BINARY,
@@ -41,6 +49,7 @@ export async function launchBrowser(options: { locale?: string; width?: number; 
     args: CHROMIUM_FLAGS,
     viewport: { width: options.width ?? 1366, height: options.height ?? 768 },
     locale: options.locale ?? 'zh-CN',
+    ...(options.geolocation ? { geolocation: options.geolocation, permissions: ['geolocation'] } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
@@ -143,8 +152,8 @@ export async function readableScreenshot(page: Page, path: string): Promise<void
  * A fresh browser signed in to the viewer at `hubUrl` (opening `route`), once the internet
  * hospital's top-bar link shows the app is ready; added to `browsers` for closing after.
  */
-export async function signedInBrowser(hubUrl: string, user: { username: string; password: string }, browsers: Browser[], route = ''): Promise<Browser> {
-  const browser = await launchBrowser();
+export async function signedInBrowser(hubUrl: string, user: { username: string; password: string }, browsers: Browser[], route = '', options: LaunchOptions = {}): Promise<Browser> {
+  const browser = await launchBrowser(options);
   browsers.push(browser);
   await browser.page.goto(`${hubUrl}/viewer/${route}`);
   await signInAtHub(browser.page, user);

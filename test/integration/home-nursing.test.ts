@@ -163,6 +163,16 @@ describe.each(backends)('home nursing on %s', (backend) => {
     expect((await asPerson(t, resident)('POST', `Patient/${resident.id}/$order-home-nursing`, orderParams([], [`nope-${foreign}`]))).status).toBe(422);
   });
 
+  it('NU-06: while the order is open, the provider\'s staff see the applicant\'s record and find the order (to assess it); another institution\'s staff do not', async () => {
+    const query = `ServiceRequest?performer=Organization/${orgs.provider}&category=${encodeURIComponent(`${HN}|home-nursing`)}&status=on-hold,active`;
+    const found = await asPerson(t, dutyDoctor)('GET', query);
+    expect(found.body.entry.map((e: any) => e.resource.id)).toContain(order.id);
+    expect((await asPerson(t, dutyDoctor)('GET', `Patient/${resident.id}`)).status).toBe(200);
+    expect((await asPerson(t, dutyDoctor)('GET', `MedicationRequest/${medication}`)).status).toBe(200);
+    expect((await asPerson(t, otherDoctor)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    expect((await asPerson(t, otherDoctor)('GET', query.replace(orgs.provider, orgs.other))).body.entry ?? []).toHaveLength(0);
+  });
+
   it('NU-06: no dispatch before the assessment (422); the provider\'s nurse accepts with the assessment answers (QuestionnaireResponse stored); a second assessment is 409', async () => {
     const early = await asPerson(t, dutyDoctor)('POST', `ServiceRequest/${order.id}/$dispatch`, params({ name: 'nurse', ...ref(nurses.good.reference) }));
     expect([early.status, diagnostics(early.body)]).toEqual([422, expect.stringMatching(/^NU-06: no dispatch before/)]);
@@ -191,7 +201,7 @@ describe.each(backends)('home nursing on %s', (backend) => {
     expect((await asPerson(t, dutyDoctor)('POST', `ServiceRequest/${other.id}/$dispatch`, params({ name: 'nurse', ...ref(nurses.good.reference) }))).status).toBe(422);
   });
 
-  it('NU-03: nurses short of the rule (4 years, 护士 title, no registry entry, suspended, another institution) are refused (422); an eligible nurse is dispatched and reads the patient while another nurse cannot', async () => {
+  it('NU-03: nurses short of the rule (4 years, 护士 title, no registry entry, suspended, another institution) are refused (422); an eligible nurse is dispatched and reads the patient while a nurse of another institution cannot', async () => {
     const dispatch = (nurse: Person, who: Person = dutyDoctor) => asPerson(t, who)('POST', `ServiceRequest/${order.id}/$dispatch`, params({ name: 'nurse', ...ref(nurse.reference) }, { name: 'scheduledStart', valueDateTime: '2030-01-02T09:00:00+08:00' }));
     const expected: [string, RegExp][] = [
       ['junior', /^NU-03: home nursing needs at least 5 years of clinical nursing/],
@@ -205,15 +215,15 @@ describe.each(backends)('home nursing on %s', (backend) => {
       expect([key, res.status, diagnostics(res.body)]).toEqual([key, 422, expect.stringMatching(message)]);
     }
     expect((await dispatch(nurses.good, otherDoctor)).status).toBe(403);
-    expect((await asPerson(t, nurses.good)('GET', `Patient/${resident.id}`)).status).toBe(404);
     const res = await dispatch(nurses.good);
     expect([res.status, diagnostics(res.body)]).toEqual([201, '']);
     visit = res.body;
     expect(visit).toMatchObject({ status: 'accepted', code: { coding: [{ system: HN, code: 'visit' }] }, owner: { reference: nurses.good.reference }, requester: { reference: `Organization/${orgs.provider}` }, basedOn: [{ reference: `ServiceRequest/${order.id}` }], executionPeriod: { start: '2030-01-02T09:00:00+08:00' } });
-    // The open visit Task is the nurse's care relationship with the patient; not another nurse's.
+    // The dispatched nurse reads the record (the open order of their institution, and the visit
+    // Task they own); a nurse of another institution does not.
     expect((await asPerson(t, nurses.good)('GET', `Patient/${resident.id}`)).status).toBe(200);
     expect((await asPerson(t, nurses.good)('GET', `MedicationRequest/${medication}`)).status).toBe(200);
-    expect((await asPerson(t, nurses.junior)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    expect((await asPerson(t, nurses.elsewhere)('GET', `Patient/${resident.id}`)).status).toBe(404);
     // One open visit at a time per order.
     expect((await dispatch(nurses.second)).status).toBe(409);
   });
@@ -282,9 +292,10 @@ describe.each(backends)('home nursing on %s', (backend) => {
     const task = out(res.body, 'task');
     expect(task.status).toBe('completed');
     expect(task.extension.map((e: any) => e.extension[0].valueCode)).toEqual(['check-in', 'alarm', 'check-out']);
-    // The closed Task no longer links the nurse, but the Encounter does (auth/policy.ts CARE_LINKS); a nurse never dispatched still cannot read.
+    // The closed Task no longer links the nurse, but the Encounter does (auth/policy.ts CARE_LINKS),
+    // and the order stays open for further visits; a nurse of another institution still cannot read.
     expect((await asPerson(t, nurses.good)('GET', `Patient/${resident.id}`)).status).toBe(200);
-    expect((await asPerson(t, nurses.junior)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    expect((await asPerson(t, nurses.elsewhere)('GET', `Patient/${resident.id}`)).status).toBe(404);
     expect((await asPerson(t, nurses.good)('POST', `Task/${visit.id}/$check-out`, params(position(31.24, 121.44), { name: 'care', valueString: 'again' }))).status).toBe(409);
   });
 

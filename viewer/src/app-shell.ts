@@ -17,6 +17,7 @@ export function appShell(app: AppContext, onSignOut: () => void): { root: HTMLEl
       el('a', { className: 'title', i18n: 'appTitle', attrs: { href: '#/' } }),
       el('a', { className: 'hospital-link', i18n: 'hospitalLink', attrs: { href: '#/hospital', 'data-testid': 'hospital-link' } }),
       el('a', { className: 'family-link', i18n: 'familyLink', attrs: { href: '#/family', 'data-testid': 'family-link' } }),
+      el('a', { className: 'nursing-link', i18n: 'nursingLink', attrs: { href: '#/nursing', 'data-testid': 'nursing-link' } }),
       user,
       el('button', { className: 'language', i18n: 'switchLanguage', attrs: { 'data-testid': 'switch-language', lang: language() === 'zh-CN' ? 'en' : 'zh-CN' }, on: { click: () => setLanguage(language() === 'zh-CN' ? 'en' : 'zh-CN') } }),
       el('button', { className: 'sign-out', i18n: 'signOut', attrs: { 'data-testid': 'sign-out' }, on: { click: onSignOut } }),

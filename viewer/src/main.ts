@@ -19,6 +19,7 @@ import { Scope } from './ui/scope.js';
 import { worklistScreen } from './worklist/worklist-screen.js';
 import { familyScreen } from './family/family-screen.js';
 import { hospitalScreen } from './hospital/hospital-screen.js';
+import { nursingScreen } from './nursing/nursing-screen.js';
 import { homeIsHospital, hospitalRole } from './hospital/role.js';
 
 // Decoded images kept for scrolling back and forth: a 512×512 CT slice is ~0.5 MB.
@@ -82,6 +83,7 @@ async function start(): Promise<void> {
     if (route.screen === 'study') readingScreen(app, shell.main, route.studyUid, scope);
     else if (route.screen === 'hospital') hospitalScreen(app, shell.main, route.page, scope);
     else if (route.screen === 'family') familyScreen(app, shell.main, route.page, scope);
+    else if (route.screen === 'nursing') nursingScreen(app, shell.main, route.page, scope);
     // A resident's home is the internet hospital, a pharmacist's the review queue in it; the
     // image worklist stays the clinician's.
     else if (homeIsHospital(hospitalRole(session.fhirUser(), session.accountRole()))) hospitalScreen(app, shell.main, { name: 'home' }, scope);

@@ -8,9 +8,12 @@
 // #/family, #/family/panel, #/family/worklist, #/family/sign (a doctor's), #/family/mine (a
 // resident's) and #/family/report (administrators' and the regulator's) are the family-doctor
 // pages (family/family-screen.ts).
+// #/nursing, #/nursing/order, #/nursing/orders, #/nursing/visits, #/nursing/desk and
+// #/nursing/order/<ServiceRequest id> are the home-nursing pages (nursing/nursing-screen.ts).
 export type HospitalPage = { name: 'home' | 'doctors' | 'appointments' | 'consultations' | 'prescriptions' | 'review' } | { name: 'visit'; appointmentId: string };
 export type FamilyPage = { name: 'home' | 'panel' | 'worklist' | 'sign' | 'mine' | 'report' };
-export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage } | { screen: 'family'; page: FamilyPage };
+export type NursingPage = { name: 'home' | 'order' | 'orders' | 'visits' | 'desk' } | { name: 'order-detail'; orderId: string };
+export type Route = { screen: 'worklist' } | { screen: 'study'; studyUid: string } | { screen: 'shared'; token: string; studyUid: string } | { screen: 'hospital'; page: HospitalPage } | { screen: 'family'; page: FamilyPage } | { screen: 'nursing'; page: NursingPage };
 
 export function parseRoute(hash: string): Route {
   const study = /^#\/study\/([^/]+)$/.exec(hash);
@@ -25,6 +28,7 @@ export function parseRoute(hash: string): Route {
   }
   if (hash === '#/hospital' || hash.startsWith('#/hospital/')) return { screen: 'hospital', page: hospitalPage(hash.slice('#/hospital'.length)) };
   if (hash === '#/family' || hash.startsWith('#/family/')) return { screen: 'family', page: familyPage(hash.slice('#/family'.length)) };
+  if (hash === '#/nursing' || hash.startsWith('#/nursing/')) return { screen: 'nursing', page: nursingPage(hash.slice('#/nursing'.length)) };
   return { screen: 'worklist' };
 }
 
@@ -38,4 +42,11 @@ function hospitalPage(rest: string): HospitalPage {
 function familyPage(rest: string): FamilyPage {
   const name = rest.slice(1);
   return name === 'panel' || name === 'worklist' || name === 'sign' || name === 'mine' || name === 'report' ? { name } : { name: 'home' };
+}
+
+function nursingPage(rest: string): NursingPage {
+  const order = /^\/order\/([A-Za-z0-9.-]{1,64})$/.exec(rest);
+  if (order) return { name: 'order-detail', orderId: order[1] };
+  const name = rest.slice(1);
+  return name === 'order' || name === 'orders' || name === 'visits' || name === 'desk' ? { name } : { name: 'home' };
 }

@@ -14,3 +14,13 @@ export function hospitalRole(fhirUser: string | undefined, accountRole?: string)
 export function homeIsHospital(role: HospitalRole | undefined): boolean {
   return role === 'resident' || role === 'pharmacist';
 }
+
+/** Who is signed in, for the home-nursing pages: a resident, a nurse (account role nurse) or another clinician (doctor). */
+export type NursingRole = 'resident' | 'nurse' | 'doctor';
+
+export function nursingRole(fhirUser: string | undefined, accountRole?: string): NursingRole | undefined {
+  const role = hospitalRole(fhirUser, accountRole);
+  if (role === 'resident') return 'resident';
+  if (role !== 'clinician') return undefined;
+  return accountRole === 'nurse' ? 'nurse' : 'doctor';
+}

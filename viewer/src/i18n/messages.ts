@@ -2,6 +2,7 @@
 // place a text appears, so a translator can find it; {name} marks a value filled in at run time.
 import { FAMILY_MESSAGES } from '../family/family-messages.js';
 import { HOSPITAL_MESSAGES } from '../hospital/hospital-messages.js';
+import { NURSING_MESSAGES } from '../nursing/nursing-messages.js';
 
 export type Language = 'zh-CN' | 'en';
 
@@ -232,6 +233,7 @@ export const MESSAGES = {
   priorityStat: { 'zh-CN': '立即', en: 'STAT' },
   ...HOSPITAL_MESSAGES,
   ...FAMILY_MESSAGES,
+  ...NURSING_MESSAGES,
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type MessageKey = keyof typeof MESSAGES;

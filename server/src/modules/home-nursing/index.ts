@@ -37,3 +37,5 @@ export function homeNursingWriteRules(): WriteRule[] {
     },
   ];
 }
+
+export { providerRelationships } from './access.js';
