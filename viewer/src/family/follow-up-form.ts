@@ -5,9 +5,10 @@
 import type { AppContext } from '../app-context.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { el, setText } from '../ui/dom.js';
-import { failureText, showText } from '../hospital/format.js';
-import { isRefusal, operation, type Parameter } from '../hospital/hospital-api.js';
+import { showText } from '../hospital/format.js';
+import type { Parameter } from '../hospital/hospital-api.js';
 import { kindKey, RECORDABLE_KINDS } from './family-codes.js';
+import { submitOperation } from '../hospital/form-operation.js';
 
 export function followUpForm(app: AppContext, item: { patient: string; name: string; kind: string }, onRecorded: () => void, onCancel: () => void): HTMLElement {
   const preselect = item.kind === 'fasting-glucose' ? 'diabetes-follow-up' : item.kind;
@@ -50,20 +51,11 @@ export function followUpForm(app: AppContext, item: { patient: string; name: str
     if (systolic.value) parameter.push({ name: 'systolic', valueInteger: Math.round(Number(systolic.value)) }, { name: 'diastolic', valueInteger: Math.round(Number(diastolic.value)) });
     if (glucose.value) parameter.push({ name: 'fastingGlucose', valueDecimal: Number(glucose.value) });
     if (note.value.trim()) parameter.push({ name: 'note', valueString: note.value.trim() });
-    save.disabled = true;
-    operation(app, `${item.patient}/$record-follow-up`, parameter)
-      .then(() => {
-        outcome.className = 'done';
-        form.dataset.outcome = 'recorded';
-        setText(outcome, 'familyRecorded');
-        onRecorded();
-      })
-      .catch((err: unknown) => {
-        outcome.className = 'error';
-        form.dataset.outcome = 'refused';
-        showText(outcome, failureText(err, isRefusal(err)));
-        save.disabled = false;
-      });
+    submitOperation(app, `${item.patient}/$record-follow-up`, parameter, { form, outcome, submit: save }, 'recorded', () => {
+      outcome.className = 'done';
+      setText(outcome, 'familyRecorded');
+      onRecorded();
+    });
   });
   return form;
 }

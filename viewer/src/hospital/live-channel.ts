@@ -2,9 +2,10 @@
 // the access token (a browser cannot set an Authorization header on a WebSocket, and a token in
 // the URL would reach logs); then the hub pushes the other side's messages and the visit's end.
 import type { AppContext } from '../app-context.js';
+import { openHubSocket, type SocketState } from '../ui/hub-socket.js';
 import type { FhirResource } from './hospital-api.js';
 
-export type LiveState = 'connecting' | 'live' | 'closed';
+export type LiveState = SocketState;
 
 export interface LiveHandlers {
   /** Messages that waited for this side and were delivered on joining, then each new one, and ours again once delivered. */
@@ -15,38 +16,15 @@ export interface LiveHandlers {
 
 /** Opens the channel for `encounterId`; answers the function that closes it. */
 export function openLiveChannel(app: AppContext, encounterId: string, handlers: LiveHandlers): () => void {
-  const url = new URL(app.hub.fhirBase.replace(/\/fhir$/, '/hospital/visits/live'));
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  let closedByUs = false;
-  const ws = new WebSocket(url.href);
-  handlers.onState('connecting');
-  ws.addEventListener('open', () => {
-    void app.session.accessToken().then(
-      (token) => ws.send(JSON.stringify({ type: 'join', token, encounter: encounterId })),
-      () => ws.close(),
-    );
+  return openHubSocket(app, '/hospital/visits/live', { encounter: encounterId }, {
+    onState: handlers.onState,
+    onFrame: (frame) => {
+      const communications = (list: unknown) => (Array.isArray(list) ? (list as FhirResource[]) : []);
+      if (frame.type === 'joined') for (const communication of communications(frame.delivered)) handlers.onMessage(communication);
+      else if (frame.type === 'message' && frame.communication) handlers.onMessage(frame.communication as FhirResource);
+      // Our messages that waited have reached the other side: shown again with their new state.
+      else if (frame.type === 'delivered') for (const communication of communications(frame.communications)) handlers.onMessage(communication);
+      else if (frame.type === 'ended') handlers.onEnded();
+    },
   });
-  ws.addEventListener('message', (event) => {
-    let frame: { type?: string; delivered?: FhirResource[]; communications?: FhirResource[]; communication?: FhirResource; message?: string };
-    try {
-      frame = JSON.parse(String(event.data));
-    } catch {
-      return;
-    }
-    if (frame.type === 'joined') {
-      handlers.onState('live');
-      for (const communication of frame.delivered ?? []) handlers.onMessage(communication);
-    } else if (frame.type === 'message' && frame.communication) handlers.onMessage(frame.communication);
-    // Our messages that waited have reached the other side: shown again with their new state.
-    else if (frame.type === 'delivered') for (const communication of frame.communications ?? []) handlers.onMessage(communication);
-    else if (frame.type === 'ended') handlers.onEnded();
-    else if (frame.type === 'error') handlers.onState('closed', frame.message);
-  });
-  ws.addEventListener('close', () => {
-    if (!closedByUs) handlers.onState('closed');
-  });
-  return () => {
-    closedByUs = true;
-    ws.close();
-  };
 }

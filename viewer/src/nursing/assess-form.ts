@@ -5,9 +5,9 @@
 import type { AppContext } from '../app-context.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { el, setText } from '../ui/dom.js';
-import { failureText, showText } from '../hospital/format.js';
-import { isRefusal, operation, type Parameter } from '../hospital/hospital-api.js';
+import type { Parameter } from '../hospital/hospital-api.js';
 import { ASSESSMENT_CHOICES, ASSESSMENT_QUESTIONNAIRE, type Order } from './nursing-codes.js';
+import { submitOperation } from '../hospital/form-operation.js';
 
 export function assessForm(app: AppContext, order: Order, onDone: () => void): HTMLElement {
   const field = (key: MessageKey, control: HTMLElement, className = '') => el('label', { className }, [el('span', { i18n: key }), control]);
@@ -54,18 +54,9 @@ export function assessForm(app: AppContext, order: Order, onDone: () => void): H
     };
     const parameter: Parameter[] = [{ name: 'decision', valueCode: decision.value }, { name: 'assessment', resource: answers }];
     if (reason.value.trim()) parameter.push({ name: 'reason', valueString: reason.value.trim() });
-    submit.disabled = true;
-    operation(app, `ServiceRequest/${order.id}/$assess`, parameter)
-      .then(() => {
-        form.dataset.outcome = 'assessed';
-        onDone();
-      })
-      .catch((err: unknown) => {
-        outcome.className = 'error';
-        form.dataset.outcome = 'refused';
-        showText(outcome, failureText(err, isRefusal(err)));
-        submit.disabled = false;
-      });
+    submitOperation(app, `ServiceRequest/${order.id}/$assess`, parameter, { form, outcome, submit }, 'assessed', () => {
+      onDone();
+    });
   });
   return form;
 }

@@ -5,9 +5,10 @@
 import type { AppContext } from '../app-context.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { el, setText } from '../ui/dom.js';
-import { failureText, personName, showText } from '../hospital/format.js';
-import { isRefusal, operation, search, type FhirResource, type Parameter } from '../hospital/hospital-api.js';
+import { personName } from '../hospital/format.js';
+import { search, type FhirResource, type Parameter } from '../hospital/hospital-api.js';
 import { localToIso, QUALIFICATION, type Order } from './nursing-codes.js';
+import { submitOperation } from '../hospital/form-operation.js';
 
 type Practitioner = FhirResource & { qualification?: { code?: { coding?: { system?: string; code?: string }[] } }[] };
 type Role = FhirResource & { practitioner?: { reference?: string } };
@@ -41,19 +42,9 @@ export async function dispatchForm(app: AppContext, order: Order, onDone: () => 
     const parameter: Parameter[] = [{ name: 'nurse', valueReference: { reference: nurse.value } }];
     const scheduled = localToIso(start.value);
     if (scheduled) parameter.push({ name: 'scheduledStart', valueDateTime: scheduled });
-    submit.disabled = true;
-    delete form.dataset.outcome;
-    operation(app, `ServiceRequest/${order.id}/$dispatch`, parameter)
-      .then(() => {
-        form.dataset.outcome = 'dispatched';
-        onDone();
-      })
-      .catch((err: unknown) => {
-        outcome.className = 'error';
-        form.dataset.outcome = 'refused';
-        showText(outcome, failureText(err, isRefusal(err)));
-        submit.disabled = false;
-      });
+    submitOperation(app, `ServiceRequest/${order.id}/$dispatch`, parameter, { form, outcome, submit }, 'dispatched', () => {
+      onDone();
+    });
   });
   return form;
 }

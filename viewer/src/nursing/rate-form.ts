@@ -3,8 +3,8 @@
 import type { AppContext } from '../app-context.js';
 import type { MessageKey } from '../i18n/messages.js';
 import { el } from '../ui/dom.js';
-import { failureText, showText } from '../hospital/format.js';
-import { isRefusal, operation, type Parameter } from '../hospital/hospital-api.js';
+import type { Parameter } from '../hospital/hospital-api.js';
+import { submitOperation } from '../hospital/form-operation.js';
 
 export function rateForm(app: AppContext, orderId: string, onRated: () => void): HTMLElement {
   const score = el('select', { attrs: { 'data-testid': 'rate-score' } }, [5, 4, 3, 2, 1].map((n) => el('option', { text: '★'.repeat(n) + '☆'.repeat(5 - n), attrs: { value: n } })));
@@ -21,18 +21,9 @@ export function rateForm(app: AppContext, orderId: string, onRated: () => void):
     const parameter: Parameter[] = [{ name: 'score', valueInteger: Number(score.value) }];
     if (comment.value.trim()) parameter.push({ name: 'comment', valueString: comment.value.trim() });
     if (complaint.value.trim()) parameter.push({ name: 'complaint', valueString: complaint.value.trim() });
-    submit.disabled = true;
-    operation(app, `ServiceRequest/${orderId}/$rate`, parameter)
-      .then(() => {
-        form.dataset.outcome = 'rated';
-        onRated();
-      })
-      .catch((err: unknown) => {
-        outcome.className = 'error';
-        form.dataset.outcome = 'refused';
-        showText(outcome, failureText(err, isRefusal(err)));
-        submit.disabled = false;
-      });
+    submitOperation(app, `ServiceRequest/${orderId}/$rate`, parameter, { form, outcome, submit }, 'rated', () => {
+      onRated();
+    });
   });
   return form;
 }
