@@ -8,6 +8,7 @@
 import type { Condition, Encounter, Observation, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import type { DueItem, PanelRecord } from '../../server/src/modules/family-doctor/due-items.js';
 import type { PriorityGroup } from '../../server/src/modules/family-doctor/priority-groups.js';
+import { Prng } from './search-oracle/prng.js';
 
 export type ExpectedItem = Pick<DueItem, 'rule' | 'kind' | 'dueDate' | 'status' | 'doneLastYear' | 'requiredPerYear' | 'basis'>;
 
@@ -24,21 +25,10 @@ const ICD = 'http://hl7.org/fhir/sid/icd-10';
 const ACT = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const DAY = 86_400_000;
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A panel of `count` patients (ids fd-0001 …) as of `asOf`; expectations for the given window. */
 export function generatePanel(count: number, asOf: Date, seed = 1, windowDays = 30): Panel {
-  const rnd = mulberry32(seed);
+  const prng = new Prng(seed);
+  const rnd = () => prng.next();
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const chance = (p: number) => rnd() < p;
