@@ -355,4 +355,18 @@ describe.each(backends)('home nursing on %s', (backend) => {
     expect((await asPerson(t, nurses.good)('POST', `Task/${visit.id}/$alarm`, { resourceType: 'Basic' })).status).toBe(400);
     expect((await asPerson(t, resident)('POST', `ServiceRequest/${order.id}/$rate`, params({ name: 'score', valueString: '5' }))).status).toBe(400);
   });
+
+  it('NU-07: the provider\'s staff close the order once its care is done; their access to the record ends with it', async () => {
+    expect((await asPerson(t, dutyDoctor)('GET', `Patient/${resident.id}`)).status).toBe(200);
+    expect((await asPerson(t, otherDoctor)('POST', `ServiceRequest/${order.id}/$complete-order`, params())).status).toBe(403);
+    const done = await asPerson(t, dutyDoctor)('POST', `ServiceRequest/${order.id}/$complete-order`, params({ name: 'note', valueString: '换药疗程结束' }));
+    expect([done.status, diagnostics(done.body)]).toEqual([200, '']);
+    expect(done.body.status).toBe('completed');
+    expect(done.body.note.at(-1).text).toBe('换药疗程结束');
+    expect((await asPerson(t, dutyDoctor)('POST', `ServiceRequest/${order.id}/$complete-order`, params())).status).toBe(409);
+    // The open order was the staff's reason to see the patient: gone now (the untagged look-alike
+    // ServiceRequest written by REST earlier, though "open" and naming the provider, opens nothing).
+    expect((await asPerson(t, dutyDoctor)('GET', `Patient/${resident.id}`)).status).toBe(404);
+    expect((await asPerson(t, resident)('GET', `ServiceRequest/${order.id}/$trace`)).status).toBe(200);
+  });
 });

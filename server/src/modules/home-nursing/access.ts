@@ -8,12 +8,15 @@ import type { ServiceRequest } from '@medplum/fhirtypes';
 import type { DerivedRelationship } from '../../auth/policy.js';
 import type { FhirRepository } from '../../fhir/repository.js';
 import { searchAll } from '../../fhir/search/search-all.js';
-import { ORDER_CATEGORY } from './codes.js';
+import { CHAIN_TAG, ORDER_CATEGORY } from './codes.js';
 
 export async function providerRelationships(repo: FhirRepository, actors: string[]): Promise<DerivedRelationship[]> {
   const organizations = actors.filter((a) => /^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(a));
   if (!organizations.length || !actors.some((a) => a.startsWith('Practitioner/'))) return [];
+  // Only real orders (the chain tag, which only the operations write): a look-alike ServiceRequest
+  // written by plain REST must not open anyone's record to an institution.
   const open = await searchAll<ServiceRequest>(repo, 'ServiceRequest', [
+    ['_tag', `${CHAIN_TAG.system}|${CHAIN_TAG.code}`],
     ['performer', organizations.join(',')],
     ['category', `${ORDER_CATEGORY.system}|${ORDER_CATEGORY.code}`],
     ['status', 'on-hold,active'],

@@ -10,6 +10,7 @@ import { Forbidden } from '../../fhir/errors.js';
 import type { ModuleOperation, WriteRule } from '../../fhir/module-operations.js';
 import { assessOperation } from './assess.js';
 import { isCatalogueItem, isChainResource } from './codes.js';
+import { completeOrderOperation } from './complete-order.js';
 import { dispatchOperation } from './dispatch.js';
 import type { HomeNursingDeps } from './home-nursing-deps.js';
 import { orderOperation } from './order.js';
@@ -20,7 +21,7 @@ export { DutyDesk, type HomeNursingDeps } from './home-nursing-deps.js';
 export { attachDutyDeskSockets, DUTY_DESK_SOCKET_PATH, type DutyDeskSocketDeps } from './duty-desk-socket.js';
 
 export function homeNursingOperations(deps: HomeNursingDeps): ModuleOperation[] {
-  return [orderOperation(deps), assessOperation(deps), dispatchOperation(deps), ...visitOperations(deps), rateOperation(deps), traceOperation(deps)];
+  return [orderOperation(deps), assessOperation(deps), dispatchOperation(deps), ...visitOperations(deps), rateOperation(deps), traceOperation(deps), completeOrderOperation(deps)];
 }
 
 /** The order chain changes only through the operations (NU-07: every step recorded); the catalogue (NU-05) is the administrators'. */
