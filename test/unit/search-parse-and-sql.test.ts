@@ -126,6 +126,25 @@ describe('compileSearch', () => {
       expect({ qs, used: used.size }).toEqual({ qs, used: params.length });
     }
   });
+  it("reads only the pinned patient's token rows where one reference filter names one Patient (migration 011)", () => {
+    const pinned = (type: string, qs: string) => {
+      const { sql, params } = compileSearch(parse(type, qs));
+      const match = /i\.patient = \$(\d+)/.exec(sql);
+      return match ? params[Number(match[1]) - 1] : undefined;
+    };
+    for (const qs of ['code=718-7&subject=Patient/p1', 'subject:Patient=p1&code=718-7', 'patient=p1&code:not=718-7', 'patient=Patient/p1&category=laboratory&code=718-7']) {
+      expect({ qs, pinned: pinned('Observation', qs) }).toEqual({ qs, pinned: 'p1' });
+    }
+    expect(pinned('Appointment', 'status=booked&patient=Patient/p2')).toBe('p2');
+    // No pin: a Group subject, two patients, a bare id that could name any type, a chain, several types.
+    for (const qs of ['code=718-7&subject=Group/g1', 'code=718-7&subject=Patient/p1,Patient/p2', 'code=718-7&subject=p1', 'code=718-7&subject:Patient.name=li']) {
+      expect({ qs, pinned: pinned('Observation', qs) }).toEqual({ qs, pinned: undefined });
+    }
+    // Where the patient parameter is not plainly the subject's Patient (Task: Task.for), subject does not pin.
+    expect(pinned('Task', 'status=ready&subject=Patient/p1')).toBeUndefined();
+    const multi = compileSearch(parseSearchRequest('Observation', [['code', '718-7'], ['subject', 'Patient/p1']], registry, LIMITS, false, ['Observation', 'Condition']));
+    expect(multi.sql).not.toContain('i.patient');
+  });
   it('binds exactly the parameters of composite and chained Observation searches', () => {
     for (const qs of ['code-value-quantity=http://loinc.org|8480-6$gt140', 'component-code-value-quantity=8480-6$lt90|http://unitsofmeasure.org|mm[Hg]', 'subject:Patient.birthdate=ge1950&_has:DiagnosticReport:result:status=final']) {
       const { sql, params } = compileSearch(parse('Observation', qs));

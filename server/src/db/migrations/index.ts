@@ -8,6 +8,7 @@ import { migration007 } from './007-federation.js';
 import { migration008 } from './008-bulk-export.js';
 import { migration009 } from './009-document-signing.js';
 import { migration010 } from './010-prescription-signing-keys.js';
+import { migration011 } from './011-patient-keyed-tokens.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011];

@@ -11,7 +11,8 @@ export { parseReference };
 
 export interface IndexRows {
   string: [param: string, value: string, norm: string][];
-  token: [param: string, system: string | null, code: string | null, display: string | null][];
+  /** `patient`: the patient the resource belongs to (see keyTokensByPatient), set last. */
+  token: [param: string, system: string | null, code: string | null, display: string | null, patient?: string | null][];
   date: [param: string, lo: string, hi: string][];
   number: [param: string, value: string][];
   quantity: [param: string, system: string | null, code: string | null, unit: string | null, value: string][];
@@ -52,7 +53,24 @@ export function extractIndexRows(resource: Resource, registry: SearchParameterRe
     }
     for (const value of values) addValue(rows, param, value);
   }
-  return dedupe(rows);
+  return keyTokensByPatient(dedupe(rows));
+}
+
+/**
+ * Gives each token row the patient the resource belongs to, so that a code within one patient's
+ * record is one index range (migration 011, which backfills with the same rule): the Patient
+ * targets of the `patient` parameter or, where it has none, of `subject`. A resource of several
+ * patients has its token rows once per patient; one of none has them once, with patient null.
+ * Searches rely on this (search/where.ts, patientAnchor): change both together.
+ */
+function keyTokensByPatient(rows: IndexRows): IndexRows {
+  const patientsOf = (code: string) => [...new Set(rows.reference.filter(([param, type, id]) => param === code && type === 'Patient' && id).map(([, , id]) => id!))];
+  const fromPatient = patientsOf('patient');
+  const patients = fromPatient.length ? fromPatient : patientsOf('subject');
+  rows.token = patients.length <= 1
+    ? rows.token.map(([param, system, code, display]) => [param, system, code, display, patients[0] ?? null])
+    : rows.token.flatMap(([param, system, code, display]) => patients.map((patient) => [param, system, code, display, patient] as IndexRows['token'][number]));
+  return rows;
 }
 
 function addValue(rows: IndexRows, param: SearchParamDef, typed: TypedValue): void {

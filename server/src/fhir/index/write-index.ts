@@ -6,7 +6,7 @@ import { INDEX_TABLES, type IndexRows, type IndexTable } from './extract.js';
 // The columns of each index table after (res_type, res_id), with the SQL type each is cast to.
 const COLUMNS: Record<IndexTable, { names: string[]; types: string[] }> = {
   string: { names: ['param', 'value', 'norm'], types: ['text', 'text', 'text'] },
-  token: { names: ['param', 'system', 'code', 'display'], types: ['text', 'text', 'text', 'text'] },
+  token: { names: ['param', 'system', 'code', 'display', 'patient'], types: ['text', 'text', 'text', 'text', 'text'] },
   date: { names: ['param', 'lo', 'hi'], types: ['text', 'timestamptz', 'timestamptz'] },
   number: { names: ['param', 'value'], types: ['text', 'numeric'] },
   quantity: { names: ['param', 'system', 'code', 'unit', 'value'], types: ['text', 'text', 'text', 'text', 'numeric'] },

@@ -20,6 +20,12 @@ export interface ValueFilter {
    * filled in from ValueSets and CodeSystems stored on the server before the SQL is built.
    */
   codes?: CodeSet;
+  /**
+   * Set on a reference filter that pins the resource to one patient (`subject=Patient/123`) where
+   * the resource's token rows are keyed by that patient (index/extract.ts keyTokensByPatient):
+   * the token filters AND-ed with it then read only that patient's rows (search/where.ts).
+   */
+  patient?: string;
 }
 
 /** Codes per system; an empty list means "any code of this system". */

@@ -94,6 +94,21 @@ export class SearchParameterRegistry {
     return parts.length >= 2 && parts.every(Boolean) ? (parts as CompositeComponent[]) : undefined;
   }
 
+  /**
+   * Whether a `type` resource found by `code=Patient/<id>` has its token rows keyed by that
+   * patient (index/extract.ts keyTokensByPatient takes the `patient` parameter's Patients, else
+   * the `subject` parameter's): always for `patient`; for `subject` where the type's `patient`
+   * parameter is its subject (or its subject's Patient), or where the type has no `patient` parameter.
+   */
+  keysTokensBy(type: string, code: string): boolean {
+    const param = this.get(type, code);
+    if (param?.type !== 'reference') return false;
+    if (code === 'patient') return true;
+    if (code !== 'subject') return false;
+    const patient = this.get(type, 'patient');
+    return !patient || patient.expression === `${type}.subject.where(resolve() is Patient)` || patient.expression === `${type}.subject`;
+  }
+
   get(type: string, code: string): SearchParamDef | undefined {
     return this.byType.get(type)?.get(code);
   }

@@ -27,16 +27,18 @@ export function indexTable(type: string): string {
 /** Conditions over `r` for resources of `types` matching every filter, within the restriction. */
 export function compileWhere(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string {
   const conditions = [types.length === 1 ? `r.type = ${params.add(types[0])}` : `r.type = any(${params.add(types)}::text[])`, 'not r.deleted'];
-  for (const filter of filters) conditions.push(compileFilter(filter, params, restriction));
+  // A filter pinning the resources to one patient lets their token filters read that patient's rows only.
+  const patient = types.length === 1 ? filters.find((f): f is ValueFilter => f.kind === 'value' && f.patient !== undefined)?.patient : undefined;
+  for (const filter of filters) conditions.push(compileFilter(filter, params, restriction, patient));
   const restricted = restriction ? restrictionCondition(types, restriction, params) : undefined;
   if (restricted) conditions.push(restricted);
   return conditions.join('\n  and ');
 }
 
-function compileFilter(filter: Filter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+function compileFilter(filter: Filter, params: SqlParams, restriction: AccessRestriction | undefined, patient?: string): string {
   switch (filter.kind) {
     case 'value':
-      return compileValueFilter(filter, params);
+      return compileValueFilter(filter, params, patient);
     case 'chain':
       return compileChain(filter, params, restriction);
     case 'has':
@@ -65,7 +67,8 @@ function compileHas(filter: HasFilter, params: SqlParams, restriction: AccessRes
     and h.res_id in (${matchingIds(filter.type, filter.inner, params, restriction)}))`;
 }
 
-function compileValueFilter(filter: ValueFilter, params: SqlParams): string {
+/** `patient`: the one patient the search's resources belong to, if a filter pins it (ValueFilter.patient). */
+function compileValueFilter(filter: ValueFilter, params: SqlParams, patient?: string): string {
   const { param, modifier } = filter;
   if (param.code === '_id') {
     const ids = `r.id = any(${params.add(filter.values)}::text[])`;
@@ -97,7 +100,9 @@ function compileValueFilter(filter: ValueFilter, params: SqlParams): string {
       ? filter.values.map((v) => compositeCondition(filter, v, params)).join(' or ')
       : (param.type === 'reference' && !modifier && referenceLists(filter.values, params)) ||
         filter.values.map((v) => valueCondition(context, v, params, PLAIN_COLUMNS)).join(' or ');
-  return `${negated ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)} and (${any}))`;
+  // Token rows carry the resource's patient (index/extract.ts): with it the index reads the matches alone.
+  const ofPatient = param.type === 'token' && patient !== undefined ? ` and i.patient = ${params.add(patient)}` : '';
+  return `${negated ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)}${ofPatient} and (${any}))`;
 }
 
 /**
