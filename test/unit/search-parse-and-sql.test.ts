@@ -176,6 +176,17 @@ describe('compileSearch', () => {
   });
   it('adds a count statement only when a total is asked for', () => {
     expect(compileSearch(parse('Patient', 'gender=male')).countSql).toBeUndefined();
-    expect(compileSearch(parse('Patient', 'gender=male&_total=accurate')).countSql).toMatch(/^select count\(\*\)/);
+    expect(compileSearch(parse('Patient', 'gender=male&gender=female&_total=accurate')).countSql).toMatch(/^select count\(\*\)::int as total from resource r/);
+  });
+  it('counts a one-filter search from its index rows alone, and no other search that way', () => {
+    for (const qs of ['gender=male', 'name=li', 'general-practitioner.name=li', 'birthdate=ge2000', 'identifier=urn:x|1,urn:x|2']) {
+      expect({ qs, count: compileSearch(parse('Patient', `${qs}&_total=accurate`)).countSql }).toEqual({ qs, count: expect.stringMatching(/^select count\(distinct i\.res_id\)::int as total from idx_\w+ i where i\.res_type = \$1 /) });
+    }
+    // Two filters, a negation, :missing, :text, _id, several types, or the estimate: the plain count.
+    for (const qs of ['gender=male&name=li', 'gender:not=male', 'gender:missing=true', 'name:text=li', '_id=a', 'gender=male&_total=estimate']) {
+      expect({ qs, count: compileSearch(parse('Patient', qs.includes('_total') ? qs : `${qs}&_total=accurate`)).countSql }).toEqual({ qs, count: expect.stringMatching(/^select count\(\*\)::int as total from resource r/) });
+    }
+    const multi = compileSearch(parseSearchRequest('Patient', [['gender', 'male'], ['_total', 'accurate']], registry, LIMITS, false, ['Patient', 'Practitioner']));
+    expect(multi.countSql).toMatch(/^select count\(\*\)/);
   });
 });

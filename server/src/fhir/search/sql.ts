@@ -3,7 +3,7 @@
 import { Invalid } from '../errors.js';
 import type { SearchRequest, SortKey } from './model.js';
 import { SqlParams } from './values.js';
-import { compileWhere, indexTable } from './where.js';
+import { compileWhere, indexOnlyCount, indexTable } from './where.js';
 
 export { SqlParams };
 
@@ -105,7 +105,9 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   const result: CompiledSearch = { sql, params: params.values };
   if (request.total === 'accurate' || request.total === 'estimate') {
     const countParams = new SqlParams();
-    result.countSql = `select count(*)::int as total from resource r where ${whereOf(request, countParams)}`;
+    // `estimate` reads the planner's row estimate of the plain form (repository.ts).
+    const fromIndex = request.total === 'accurate' ? indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, countParams) : undefined;
+    result.countSql = fromIndex ?? `select count(*)::int as total from resource r where ${whereOf(request, countParams)}`;
     result.countParams = countParams.values;
   }
   return result;

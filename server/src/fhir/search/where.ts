@@ -53,12 +53,48 @@ function matchingIds(type: string, inner: Filter, params: SqlParams, restriction
   return `select r.id from resource r where ${compileWhere([type], [inner], restriction, params)}`;
 }
 
+/** The index rows (`i`) a filter's matches have: their table, and the condition beyond the resource they belong to. */
+interface IndexRowsCondition {
+  table: string;
+  condition: string;
+}
+
+const OF_RESOURCE = 'i.res_type = r.type and i.res_id = r.id';
+
 function compileChain(filter: ChainFilter, params: SqlParams, restriction: AccessRestriction | undefined): string {
+  const rows = chainRows(filter, params, restriction);
+  return `exists (select 1 from ${rows.table} i where ${OF_RESOURCE} and ${rows.condition})`;
+}
+
+function chainRows(filter: ChainFilter, params: SqlParams, restriction: AccessRestriction | undefined): IndexRowsCondition {
   const targets = filter.targets.map(
     ({ type, inner }) => `(i.target_type = ${params.add(type)} and i.target_id in (${matchingIds(type, inner, params, restriction)}))`,
   );
-  return `exists (select 1 from idx_reference i where i.res_type = r.type and i.res_id = r.id and i.param = ${params.add(filter.param.code)}
-    and (${targets.join(' or ')}))`;
+  return { table: 'idx_reference', condition: `i.param = ${params.add(filter.param.code)}\n    and (${targets.join(' or ')})` };
+}
+
+/**
+ * The count of a search whose one condition is a positive index filter (a value or a chain), from
+ * the index rows alone: index rows exist only for live current versions (a delete drops them), so
+ * counting the distinct resources they name counts the matches without visiting each one's
+ * `resource` row — 8,573 visits for `Encounter?subject.name=li`. Undefined for other searches,
+ * which count their matches as the page finds them.
+ */
+export function indexOnlyCount(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string | undefined {
+  if (types.length !== 1 || restriction || filters.length !== 1) return undefined;
+  const [filter] = filters;
+  if (filter.kind !== 'chain' && !(filter.kind === 'value' && isPlainPositive(filter))) return undefined;
+  const type = params.add(types[0]);
+  const rows = filter.kind === 'chain' ? chainRows(filter, params, undefined) : valueRows(filter, params, undefined);
+  return `select count(distinct i.res_id)::int as total from ${rows.table} i where i.res_type = ${type} and ${rows.condition}`;
+}
+
+/** A value filter that is one EXISTS over its parameter's index rows (no negation, no special modifier). */
+function isPlainPositive(filter: ValueFilter): boolean {
+  const { param, modifier } = filter;
+  if (param.code === '_id' || param.code === '_lastUpdated') return false;
+  if (modifier && ['missing', 'of-type', 'identifier', 'not', 'not-in'].includes(modifier)) return false;
+  return !(param.type === 'string' && modifier === 'text');
 }
 
 function compileHas(filter: HasFilter, params: SqlParams, restriction: AccessRestriction | undefined): string {
@@ -77,7 +113,7 @@ function compileValueFilter(filter: ValueFilter, params: SqlParams, patient?: st
   if (param.code === '_lastUpdated') {
     return `(${filter.values.map((v) => valueCondition({ code: param.code, type: 'date' }, v, params, () => 'r.last_updated')).join(' or ')})`;
   }
-  const scope = (code: string) => `i.res_type = r.type and i.res_id = r.id and i.param = ${params.add(code)}`;
+  const scope = (code: string) => `${OF_RESOURCE} and i.param = ${params.add(code)}`;
   if (modifier === 'missing') {
     return `${filter.values[0] === 'true' ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)})`;
   }
@@ -94,7 +130,16 @@ function compileValueFilter(filter: ValueFilter, params: SqlParams, patient?: st
     return `(${filter.values.map((v) => textWords(v).map((w) => `exists (select 1 from idx_string i where ${scope(param.code)} and ${wordCondition('i.norm', w, params)})`).join(' and ')).join(' or ')})`;
   }
   const negated = modifier === 'not' || modifier === 'not-in';
+  const rows = valueRows(filter, params, patient);
+  return `${negated ? 'not ' : ''}exists (select 1 from ${rows.table} i where ${OF_RESOURCE} and ${rows.condition})`;
+}
+
+/** The rows of a value filter's parameter holding one of its values (`:not`/`:not-in`: the values negated away). */
+function valueRows(filter: ValueFilter, params: SqlParams, patient: string | undefined): IndexRowsCondition {
+  const { param, modifier } = filter;
+  const negated = modifier === 'not' || modifier === 'not-in';
   const context = { code: param.code, type: param.type, modifier: negated ? undefined : modifier, codes: filter.codes };
+  const code = params.add(param.code);
   const any =
     param.type === 'composite'
       ? filter.values.map((v) => compositeCondition(filter, v, params)).join(' or ')
@@ -102,7 +147,7 @@ function compileValueFilter(filter: ValueFilter, params: SqlParams, patient?: st
         filter.values.map((v) => valueCondition(context, v, params, PLAIN_COLUMNS)).join(' or ');
   // Token rows carry the resource's patient (index/extract.ts): with it the index reads the matches alone.
   const ofPatient = param.type === 'token' && patient !== undefined ? ` and i.patient = ${params.add(patient)}` : '';
-  return `${negated ? 'not ' : ''}exists (select 1 from ${TABLE_OF[param.type]} i where ${scope(param.code)}${ofPatient} and (${any}))`;
+  return { table: TABLE_OF[param.type], condition: `i.param = ${code}${ofPatient} and (${any})` };
 }
 
 /**
