@@ -140,6 +140,11 @@ describe('compileSearch', () => {
     for (const qs of ['code=718-7&subject=Group/g1', 'code=718-7&subject=Patient/p1,Patient/p2', 'code=718-7&subject=p1', 'code=718-7&subject:Patient.name=li']) {
       expect({ qs, pinned: pinned('Observation', qs) }).toEqual({ qs, pinned: undefined });
     }
+    // A golden record expanded to its source Patients (before the SQL is built) names several: no pin.
+    const golden = parse('Observation', 'code=718-7&subject=Patient/g1');
+    const subject = golden.filters.find((f) => f.kind === 'value' && f.param.code === 'subject');
+    if (subject?.kind === 'value') subject.values = ['Patient/g1', 'Patient/source-1', 'Patient/source-2'];
+    expect(compileSearch(golden).sql).not.toContain('i.patient');
     // Where the patient parameter is not plainly the subject's Patient (Task: Task.for), subject does not pin.
     expect(pinned('Task', 'status=ready&subject=Patient/p1')).toBeUndefined();
     const multi = compileSearch(parseSearchRequest('Observation', [['code', '718-7'], ['subject', 'Patient/p1']], registry, LIMITS, false, ['Observation', 'Condition']));

@@ -21,11 +21,12 @@ export interface ValueFilter {
    */
   codes?: CodeSet;
   /**
-   * Set on a reference filter that pins the resource to one patient (`subject=Patient/123`) where
-   * the resource's token rows are keyed by that patient (index/extract.ts keyTokensByPatient):
-   * the token filters AND-ed with it then read only that patient's rows (search/where.ts).
+   * Set on a reference filter of a one-type search whose resources have their token rows keyed by
+   * the patient it names (index/extract.ts keyTokensByPatient). When, as compiled, it names one
+   * Patient (`subject=Patient/123`: after a golden record is expanded to its sources it may name
+   * several), the token filters AND-ed with it read only that patient's rows (search/where.ts).
    */
-  patient?: string;
+  keysTokens?: boolean;
 }
 
 /** Codes per system; an empty list means "any code of this system". */

@@ -77,20 +77,7 @@ function parseFilter(types: string[], name: string, value: string, registry: Sea
   const [code, modifier] = splitModifier(name);
   const param = commonParam(types, code, registry);
   const filter = valueFilter(param, modifier, value, registry);
-  const patient = types.length === 1 ? pinnedPatient(filter, types[0], registry) : undefined;
-  return patient ? { ...filter, patient } : filter;
-}
-
-/** The one patient a reference filter pins a `type` resource to, where its token rows are keyed by patient (ValueFilter.patient). */
-function pinnedPatient(filter: ValueFilter, type: string, registry: SearchParameterRegistry): string | undefined {
-  if (filter.values.length !== 1 || !registry.keysTokensBy(type, filter.param.code)) return undefined;
-  const value = filter.values[0];
-  const id = /^[A-Za-z0-9\-.]{1,64}$/;
-  if (filter.modifier === 'Patient') return id.test(value) ? value : undefined;
-  if (filter.modifier !== undefined) return undefined;
-  const typed = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(value)?.[1];
-  // A bare id is a Patient's only where the parameter can point at nothing else.
-  return typed ?? (filter.param.code === 'patient' && filter.param.targets.join() === 'Patient' && id.test(value) ? value : undefined);
+  return types.length === 1 && registry.keysTokensBy(types[0], code) ? { ...filter, keysTokens: true } : filter;
 }
 
 function parseHas(types: string[], name: string, value: string, registry: SearchParameterRegistry): Filter {

@@ -28,7 +28,7 @@ export function indexTable(type: string): string {
 export function compileWhere(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string {
   const conditions = [types.length === 1 ? `r.type = ${params.add(types[0])}` : `r.type = any(${params.add(types)}::text[])`, 'not r.deleted'];
   // A filter pinning the resources to one patient lets their token filters read that patient's rows only.
-  const patient = types.length === 1 ? filters.find((f): f is ValueFilter => f.kind === 'value' && f.patient !== undefined)?.patient : undefined;
+  const patient = types.length === 1 ? filters.map(pinnedPatient).find((id) => id !== undefined) : undefined;
   for (const filter of filters) conditions.push(compileFilter(filter, params, restriction, patient));
   const restricted = restriction ? restrictionCondition(types, restriction, params) : undefined;
   if (restricted) conditions.push(restricted);
@@ -46,6 +46,21 @@ function compileFilter(filter: Filter, params: SqlParams, restriction: AccessRes
     case 'compartment':
       return compartmentLink(filter, params);
   }
+}
+
+/**
+ * The one Patient a reference filter pins its resources to, where their token rows are keyed by it
+ * (ValueFilter.keysTokens): its values as they are now, after golden records became their sources.
+ */
+function pinnedPatient(filter: Filter): string | undefined {
+  if (filter.kind !== 'value' || !filter.keysTokens || filter.values.length !== 1) return undefined;
+  const value = filter.values[0];
+  const id = /^[A-Za-z0-9\-.]{1,64}$/;
+  if (filter.modifier === 'Patient') return id.test(value) ? value : undefined;
+  if (filter.modifier !== undefined) return undefined;
+  const typed = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(value)?.[1];
+  // A bare id is a Patient's only where the parameter can point at nothing else.
+  return typed ?? (filter.param.code === 'patient' && filter.param.targets.join() === 'Patient' && id.test(value) ? value : undefined);
 }
 
 /** The ids of live resources of `type` matching `inner` (and the restriction): a chain's or `_has`'s set. */
