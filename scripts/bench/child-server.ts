@@ -48,7 +48,9 @@ export async function startServer(
   };
   options.onStart(stop);
   const ready = await new Promise<ServerMessage>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server ${serverArgs[0]} did not start within 120 s`)), 120_000);
+    // A hub on a reused database may first apply migrations that rewrite index tables (minutes).
+    const limitS = serverArgs[0] === 'hub' ? 1800 : 120;
+    const timer = setTimeout(() => fail(new Error(`server ${serverArgs[0]} did not start within ${limitS} s`)), limitS * 1000);
     child.once('message', (m) => {
       clearTimeout(timer);
       done(m as ServerMessage);
