@@ -3,7 +3,7 @@
 // had to intersect a patient's few hundred resources with every resource of the code, one index
 // probe per resource (4 ms warm, 9–19 ms with a cold cache, over 2,000 patients). Each token row
 // now carries the patient the resource belongs to, and idx_token_search is keyed by it after the
-// code, so that search is one index range of the matches alone.
+// code and system, so that search is one index range of the matches alone.
 //
 // The patient of a resource (fhir/index/extract.ts, same rule): the Patient targets of its
 // `patient` parameter, or where it has none, of its `subject` parameter. A resource of several

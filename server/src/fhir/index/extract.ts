@@ -61,7 +61,7 @@ export function extractIndexRows(resource: Resource, registry: SearchParameterRe
  * record is one index range (migration 011, which backfills with the same rule): the Patient
  * targets of the `patient` parameter or, where it has none, of `subject`. A resource of several
  * patients has its token rows once per patient; one of none has them once, with patient null.
- * Searches rely on this (search/where.ts, patientAnchor): change both together.
+ * Searches rely on this (search/where.ts pinnedPatient, parameters.ts keysTokensBy): change them together.
  */
 function keyTokensByPatient(rows: IndexRows): IndexRows {
   const patientsOf = (code: string) => [...new Set(rows.reference.filter(([param, type, id]) => param === code && type === 'Patient' && id).map(([, , id]) => id!))];
