@@ -318,6 +318,36 @@ describe.each(backends)('audit records on %s', (backend) => {
       expect(events[0].entity?.map((e) => e.what?.reference)).toContain(`Patient/${id}/_history/1`);
     }
   });
+
+  it('PI-09: a search answering with several patients stores one event per patient, each found by patient and sealed', async () => {
+    const family = `审计${backend}`;
+    const patients = await Promise.all([1, 2, 3, 4, 5].map((n) => post({ resourceType: 'Patient', name: [{ family, given: [`第${n}`] }] })));
+    const res = await t.fetch(`${t.base}/Patient?family=${encodeURIComponent(family)}&_count=50`);
+    expect(((await res.json()) as Bundle).entry).toHaveLength(5);
+    // The events are written as one family (index/family.ts); each must be what its patient's own
+    // event would be: in that patient's compartment only, and found by the patient-keyed token
+    // rows (`subtype` within `patient`, migration 011).
+    const ofThisSearch = (e: AuditEvent) => e.agent?.some((a) => a.requestor && a.who?.identifier?.value === t.admin.clientId);
+    const found = new Map<string, AuditEvent>();
+    for (const patient of patients) {
+      const events = await waitFor(async () => {
+        const hits = (await search(`patient=Patient/${patient.id}&subtype=search-type`)).filter(ofThisSearch);
+        return hits.length ? hits : undefined;
+      }, `the search's AuditEvent of Patient/${patient.id}`);
+      expect(events).toHaveLength(1);
+      expect(events[0].entity?.map((e) => e.what?.reference)).toEqual([`Patient/${patient.id}`]);
+      expect(JSON.stringify(events[0])).not.toContain(encodeURIComponent(family)); // the query is in the other event
+      found.set(patient.id!, events[0]);
+    }
+    expect(new Set([...found.values()].map((e) => e.id)).size).toBe(5);
+    // One more event holds the query and names no patient.
+    const queries = (await search('subtype=search-type&_count=1000')).filter((e) => ofThisSearch(e) && JSON.stringify(e).includes(encodeURIComponent(family)));
+    expect(queries.map((e) => e.entity?.filter((x) => x.what?.reference?.startsWith('Patient/')).length)).toEqual([0]);
+    // Every one of them is linked into the hash chain and verifies.
+    const ids = [...found.values(), ...queries].map((e) => e.id!);
+    await waitFor(async () => ((await t.hub.db.query<{ n: number }>('select count(*)::int as n from audit_chain where resource_id = any($1::text[])', [ids]))[0].n === 6 ? true : undefined), 'the events to be sealed');
+    expect((await verifyAuditChain(t.hub.db)).problem).toBeUndefined();
+  });
 });
 
 describe.each(backends)('audit retention on %s (SEC-05)', (backend) => {

@@ -9,7 +9,16 @@ import type { AuditRecord, AuditTrail } from '../fhir/access/audit-trail.js';
 import { buildAuditEvent, type AuditAction, type AuditInput } from './balp.js';
 import type { Logger } from './logger.js';
 
-export type StoreAuditEvents = (events: AuditEvent[]) => Promise<void>;
+/**
+ * What the queue stores: an AuditEvent, or a family of them that differ only in the patient they
+ * name (`template` names PATIENT_SLOT; one event per id in `patients`), which the store can write
+ * from one serialised and indexed template (FhirRepository.createFamily).
+ */
+export type QueuedAudit = AuditEvent | { template: AuditEvent; patients: readonly string[] };
+export type StoreAuditEvents = (items: QueuedAudit[]) => Promise<void>;
+
+/** Stands for the patient in a family's template; an id no resource has. */
+export const PATIENT_SLOT = 'suhe-audit-patient-slot';
 export type AuthEvent = Omit<AuditInput, 'observer' | 'recorded'>;
 
 const ACTION_OF: Record<AuditRecord['kind'], AuditAction> = {
@@ -34,7 +43,9 @@ export interface AuditTrailOptions {
 }
 
 export class AuditTrailWriter implements AuditTrail {
-  private queue: AuditEvent[] = [];
+  private queue: QueuedAudit[] = [];
+  /** AuditEvents in the queue, a family counting as its members. */
+  private queued = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly maxBatch: number;
@@ -50,7 +61,18 @@ export class AuditTrailWriter implements AuditTrail {
   }
 
   record(actor: Actor, record: AuditRecord): void {
-    for (const event of this.eventsFor(actor, record)) this.enqueue(event);
+    if (record.patients.length <= 1) {
+      this.enqueue(this.event(actor, record));
+      return;
+    }
+    // The same events as eventsFor, but those that differ only in their patient as one family. A
+    // patient seen with a purpose of its own (actorParts) gets an event of its own.
+    const own = actor.purpose ? [] : record.patients.filter((p) => actor.purposeByPatient?.[p]);
+    const shared = record.patients.filter((p) => !own.includes(p));
+    for (const patient of own) this.enqueue(this.event(actor, { ...record, patients: [patient], query: undefined }));
+    if (shared.length === 1) this.enqueue(this.event(actor, { ...record, patients: shared, query: undefined }));
+    if (shared.length > 1) this.enqueue({ template: this.event(actor, { ...record, patients: [PATIENT_SLOT], query: undefined }) as AuditEvent, patients: shared });
+    this.enqueue(this.event(actor, { ...record, patients: [] }));
   }
 
   /**
@@ -94,13 +116,14 @@ export class AuditTrailWriter implements AuditTrail {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, this.maxBatch);
+        const batch = this.takeBatch();
         try {
           await this.store(batch);
         } catch (err) {
           // Keep them for the next attempt rather than lose audit records.
           this.queue.unshift(...batch);
-          this.logger.error('audit events could not be stored; will retry', { error: (err as Error).message, queued: this.queue.length });
+          this.queued += batch.reduce((n, item) => n + size(item), 0);
+          this.logger.error('audit events could not be stored; will retry', { error: (err as Error).message, queued: this.queued });
           return;
         }
       }
@@ -113,10 +136,24 @@ export class AuditTrailWriter implements AuditTrail {
     await this.flush();
   }
 
-  private enqueue(event: Resource): void {
-    this.queue.push(event as AuditEvent);
-    if (this.queue.length >= this.maxBatch) void this.flush();
+  private enqueue(item: Resource | QueuedAudit): void {
+    this.queue.push(item as QueuedAudit);
+    this.queued += size(item as QueuedAudit);
+    if (this.queued >= this.maxBatch) void this.flush();
   }
+
+  /** Queued items up to maxBatch AuditEvents (at least one item, however large its family). */
+  private takeBatch(): QueuedAudit[] {
+    let events = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || events + size(this.queue[n]) <= this.maxBatch)) events += size(this.queue[n++]);
+    this.queued -= events;
+    return this.queue.splice(0, n);
+  }
+}
+
+function size(item: QueuedAudit): number {
+  return 'template' in item ? item.patients.length : 1;
 }
 
 function actorParts(actor: Actor, patients: readonly string[]): Pick<AuditInput, 'client' | 'user' | 'tokenId' | 'purposeOfUse' | 'reason'> {

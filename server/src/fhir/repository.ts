@@ -6,6 +6,7 @@ import type { Database, SqlExecutor } from '../db/database.js';
 import { LazyTransaction } from '../db/lazy-transaction.js';
 import { Conflict, Gone, Invalid, NotFound, PreconditionFailed } from './errors.js';
 import { emptyIndexRows, extractIndexRows } from './index/extract.js';
+import { FAMILY_ID, isVerbatimValue, member, planFamily, replaceStrings } from './index/family.js';
 import { rewriteIndexRows, writeVersions, type VersionWrite } from './index/write-index.js';
 import { registerSearchParameter } from './custom-search-parameters.js';
 import { applyJsonPatch } from './json-patch.js';
@@ -173,6 +174,28 @@ export class FhirRepository {
     // A create is one statement (atomic on its own): no BEGIN/COMMIT round trips around it.
     await this.write(stored, 'POST', false);
     return stored;
+  }
+
+  /**
+   * Creates one resource per value: `template` with `slot` replaced by the value wherever it
+   * occurs, each under a new id. The template is serialised and indexed once and each member
+   * copied from it (index/family.ts), unless that copy would differ from indexing the member
+   * itself; then, as for a value that is not an id-like string, the member is created on its own.
+   */
+  async createFamily<T extends Resource>(template: T, slot: string, values: readonly string[], options: { trusted?: boolean } = {}): Promise<void> {
+    this.checkType(template.resourceType);
+    const prepared = this.prepare({ ...template, id: FAMILY_ID }, 1, options.trusted);
+    // A stored SearchParameter changes the registry as it is written (write()): never copied.
+    const plan = values.length > 1 && template.resourceType !== 'SearchParameter' ? planFamily(prepared, slot, this.registry) : undefined;
+    for (const value of values) {
+      if (!plan || !isVerbatimValue(value)) {
+        await this.create(replaceStrings(template, slot, value), undefined, options);
+        continue;
+      }
+      const id = randomUUID();
+      const { content, rows } = member(plan, value, id);
+      await this.enqueue({ type: prepared.resourceType, id, versionId: 1, lastUpdated: prepared.meta!.lastUpdated!, deleted: false, method: 'POST', content, rows, exists: false });
+    }
   }
 
   async read(type: string, id: string): Promise<Resource> {
