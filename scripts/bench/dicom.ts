@@ -28,6 +28,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { createThrowawayDatabase } from './throwaway-database.js';
 import { clientCredentialsToken, newBootstrapClient } from '../../test/helpers/auth.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
 import { Cleanups, runToEnd } from './cleanups.js';
@@ -99,24 +100,11 @@ function startServer(serverArgs: string[], execArgv: string[]): Promise<RunningS
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL: a throwaway database on the server --postgres names.
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function throwawayDatabase(adminUrl: string): Promise<string> {
-  const name = `suhe_bench_dicom_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  await adminQuery(adminUrl, `create database ${name}`);
-  cleanups.push(() => adminQuery(adminUrl, `drop database if exists ${name} with (force)`).then(() => say(`Dropped database ${name}`)));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  say(`Created database ${name} (dropped at the end)`);
-  return url.toString();
+  const database = await createThrowawayDatabase(adminUrl, 'suhe_bench_dicom');
+  cleanups.push(() => database.drop().then(() => say(`Dropped database ${database.name}`)));
+  say(`Created database ${database.name} (dropped at the end)`);
+  return database.url;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,9 +44,13 @@ interface Run {
 /** Runs a DCMTK tool; never rejects. DCMTK leaves Nagle on unless TCP_NODELAY=1 (40 ms per message otherwise). */
 function dcmtk(tool: string, args: string[], timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve) => {
+    const started = Date.now();
     execFile(tool, args, { timeout: timeoutMs, env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = !err ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, out: `${stdout}${stderr}` });
+      // A tool killed (by the timeout) loses what it had buffered for a pipe: say so, or its output
+      // looks cut off for no reason.
+      const killed = err?.signal ? `\n[${tool} ended by ${err.signal} after ${Date.now() - started} ms${err.killed ? `; the limit was ${timeoutMs} ms` : ''}]` : '';
+      resolve({ code, out: `${stdout}${stderr}${killed}` });
     });
   });
 }
@@ -394,10 +398,13 @@ for (const backend of backends) destinationPorts.set(backend, await freePort());
     const store_ = t.hub.imaging.blobs as FileBlobStore;
     const blobs = (await listBlobKeys(store_.root)).length;
     const rows = await instanceCount();
-    const run = await dcmtk('storescu', ['-v', '-aet', 'PEER', '-aec', 'SUHE', '127.0.0.1', port(), MALFORMED]);
+    // DCMTK's own timeouts (connect, association, DIMSE) end a stuck exchange with a message of its
+    // own, well before the helper's limit would kill it.
+    const timeouts = ['-to', '20', '-ta', '20', '-td', '20'];
+    const run = await dcmtk('storescu', ['-v', ...timeouts, '-aet', 'PEER', '-aec', 'SUHE', '127.0.0.1', port(), MALFORMED]);
     expect(run.code).not.toBe(0);
     expect(run.out).toMatch(/Received Store Response \(Error: DataSetDoesNotMatchSOPClass\)/);
-    const large = await dcmtk('storescu', ['-d', '-aet', 'PEER', '-aec', 'SUHE', '127.0.0.1', port(), TOO_LARGE]);
+    const large = await dcmtk('storescu', ['-d', ...timeouts, '-aet', 'PEER', '-aec', 'SUHE', '127.0.0.1', port(), TOO_LARGE]);
     expect(large.code).not.toBe(0);
     expect(large.out).toMatch(/DIMSE Status\s+: 0xa700/);
     expect(large.out).toMatch(/exceeds the hub's limit/);
