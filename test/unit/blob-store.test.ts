@@ -57,6 +57,26 @@ describe('FileBlobStore', () => {
     expect([small.key, crossing.key, streamed.key]).toEqual([sha(bytes), sha(bytes), sha(bytes)]);
   });
 
+  it('writes a held object to its staging file in one go at commit; one past the limit streams there, reading back the same either way', async () => {
+    const store = await FileBlobStore.open(root);
+    const bytes = randomBytes(50_000);
+    const stagedFile = async () => {
+      const [name] = await readdir(join(root, 'staging'));
+      return readFile(join(root, 'staging', name));
+    };
+    const held = await store.begin({ keepInMemory: 1_000_000 });
+    for (let i = 0; i < bytes.length; i += 4_000) await held.write(bytes.subarray(i, i + 4_000));
+    expect((await stagedFile()).length).toBe(0); // nothing on disk yet: one write at commit
+    expect(await held.read(45_000, 10_000)).toEqual(bytes.subarray(45_000));
+    expect((await held.commit()).key).toBe(sha(bytes));
+    const crossing = await store.begin({ keepInMemory: 20_000 });
+    for (let i = 0; i < bytes.length; i += 4_000) await crossing.write(bytes.subarray(i, i + 4_000));
+    expect(await stagedFile()).toEqual(bytes); // what was held first, then every chunk, in order
+    expect(await crossing.read(19_000, 3_000)).toEqual(bytes.subarray(19_000, 22_000));
+    expect(await crossing.commit()).toEqual({ key: sha(bytes), size: bytes.length, deduplicated: true });
+    expect(await readFile(join(root, 'objects', sha(bytes).slice(0, 2), sha(bytes).slice(2, 4), sha(bytes)))).toEqual(bytes);
+  });
+
   it('keeps identical objects once', async () => {
     const store = await FileBlobStore.open(root);
     const bytes = randomBytes(5_000);

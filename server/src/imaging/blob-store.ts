@@ -107,15 +107,19 @@ export class FileBlobStore implements BlobStore {
 }
 
 /**
- * An object being staged. Small objects (up to `memoryLimit`) are also kept in memory and hashed
- * at commit on the thread pool (crypto.subtle), off the event loop; a larger one is hashed as it
- * is written.
+ * An object being staged. Small objects (up to `memoryLimit`) are kept in memory as they arrive
+ * and written to the staging file in one call at commit, then hashed there on the thread pool
+ * (crypto.subtle), off the event loop: one file write per object instead of one per chunk, each of
+ * which costs a wake-up of a thread-pool thread. A larger one is written and hashed as it streams,
+ * from the chunk that passes the limit on.
  */
 class FileStagedBlob implements StagedBlob {
   private hash?: Hash;
   private held: Uint8Array[] | undefined = [];
   private whole?: Buffer;
   private written = 0;
+  /** Bytes in the staging file (all of them once the object streams; none while it is held). */
+  private onDisk = 0;
   private closed = false;
   private done = false;
 
@@ -140,26 +144,36 @@ class FileStagedBlob implements StagedBlob {
     if (this.held && this.written + chunk.length <= this.memoryLimit) {
       this.held.push(chunk);
       this.whole = undefined;
-    } else {
-      if (!this.hash) {
-        // Past the limit: from now on hash as it streams (after what was held so far).
-        this.hash = createHash('sha256');
-        for (const earlier of this.held ?? []) this.hash.update(earlier);
-        this.held = undefined;
-        this.whole = undefined;
-      }
-      this.hash.update(chunk);
+      this.written += chunk.length;
+      return;
     }
-    let offset = 0;
-    while (offset < chunk.length) {
-      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.written + offset);
-      offset += bytesWritten;
+    if (this.held) {
+      // Past the limit: from now on hash and write as it streams, after what was held so far.
+      this.hash = createHash('sha256');
+      for (const earlier of this.held) this.hash.update(earlier);
+      await this.writeOut(this.held);
+      this.held = undefined;
+      this.whole = undefined;
     }
+    this.hash!.update(chunk);
+    await this.writeOut([chunk]);
     this.written += chunk.length;
+  }
+
+  /** Appends `chunks` to the staging file. */
+  private async writeOut(chunks: Uint8Array[]): Promise<void> {
+    let pending = chunks.filter((c) => c.length > 0);
+    while (pending.length) {
+      const { bytesWritten } = await this.handle.writev(pending, this.onDisk);
+      this.onDisk += bytesWritten;
+      pending = remainderAfter(pending, bytesWritten);
+    }
   }
 
   async read(start: number, length: number): Promise<Buffer> {
     const wanted = Math.max(0, Math.min(length, this.written - start));
+    const whole = this.inMemory();
+    if (whole) return whole.subarray(start, start + wanted);
     const buffer = Buffer.allocUnsafe(wanted);
     let got = 0;
     while (got < wanted) {
@@ -173,18 +187,22 @@ class FileStagedBlob implements StagedBlob {
   async commit(): Promise<{ key: string; size: number; deduplicated: boolean }> {
     if (this.done) throw new Error('staged blob already committed or aborted');
     this.done = true;
-    const key = this.hash ? this.hash.digest('hex') : Buffer.from(await webcrypto.subtle.digest('SHA-256', this.inMemory()!)).toString('hex');
-    this.held = undefined;
-    this.whole = undefined;
-    const target = this.finalPath(key);
     try {
-      await this.handle.sync();
-      await this.close();
+      const held = this.held;
+      const key = this.hash ? this.hash.digest('hex') : Buffer.from(await webcrypto.subtle.digest('SHA-256', this.inMemory()!)).toString('hex');
+      this.held = undefined;
+      this.whole = undefined;
+      const target = this.finalPath(key);
       const existing = await stat(target).catch(() => undefined);
       if (existing?.size === this.written) {
+        // Stored already (published only once durable): what was staged is not needed.
+        await this.close();
         await rm(this.path, { force: true });
         return { key, size: this.written, deduplicated: true };
       }
+      if (held) await this.writeOut(held);
+      await this.handle.sync();
+      await this.close();
       const dir = join(target, '..');
       await mkdir(dir, { recursive: true });
       await rename(this.path, target);
@@ -208,6 +226,21 @@ class FileStagedBlob implements StagedBlob {
     this.closed = true;
     await this.handle.close();
   }
+}
+
+/** What is left of `chunks` after the first `bytes` of them. */
+function remainderAfter(chunks: Uint8Array[], bytes: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  let skip = bytes;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    rest.push(skip ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return rest;
 }
 
 /** A rename is durable only once its directory entry is on disk. */
