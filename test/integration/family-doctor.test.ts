@@ -261,7 +261,8 @@ describe.each(backends)('family-doctor contracts and panels on %s', (backend) =>
     const hospitalDoctor = await createClinician(t, { username: 'fd-lookup-hospital-doctor', organization: orgs.district });
     expect((await lookup(hospitalDoctor, `${walkIn.identity!.system}|${walkIn.identity!.value}`)).status).toBe(403);
     expect((await lookup(walkIn, `${walkIn.identity!.system}|${walkIn.identity!.value}`)).status).toBe(403);
-    // The lookup is on the resident's audit trail.
+    // The lookup is on the resident's audit trail (read-type events are stored in batches: flush them).
+    await t.hub.audit.flush();
     const events = (await (await t.fetch(`${t.base}/AuditEvent?patient=${walkIn.reference}&_count=50`)).json()) as Bundle;
     expect(JSON.stringify(events)).toContain('$find-for-contract');
   });
