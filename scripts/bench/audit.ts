@@ -41,7 +41,9 @@ const DOC = join(import.meta.dirname, '../../docs/PERFORMANCE.md');
 const SECTION = '## Audit storage benchmark';
 const INTRO = `\`npm run bench:audit\` (scripts/bench/audit.ts) times storing the AuditEvents of answers that
 name many patients (one per patient, BALP, plus one with the query), each event created on its own
-(the baseline) and as one family (\`FhirRepository.createFamily\`), alternating on one database.`;
+(the baseline) and as one family (\`FhirRepository.createFamily\`), alternating on one database. Options:
+\`--postgres URL\` (a throwaway database there; else in-memory PGlite, where the database's CPU is
+the hub's), \`--patients N\` (100), \`--answers N\` per round (20), \`--rounds N\` (6), \`--no-docs\`.`;
 
 interface Sample {
   hubMs: number;
