@@ -9,7 +9,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { sealPending } from './audit/chain-store.js';
 import { createLogger, requestContext, type Logger } from './audit/logger.js';
-import { AuditTrailWriter, PATIENT_SLOT, type QueuedAudit } from './audit/trail.js';
+import { AuditTrailWriter, storeAuditItems, type QueuedAudit } from './audit/trail.js';
 import { bearerGuard, callerOf, type Caller } from './auth/guard.js';
 import { discoveryRoutes, oauthRoutes } from './auth/oauth-routes.js';
 import { CallerAccess } from './auth/policy.js';
@@ -115,13 +115,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
   const interrupted = await failInterruptedReindexes(repo);
   if (interrupted) logger.warn(`${interrupted} $reindex job(s) were cut short by the last stop; their Tasks are marked failed`);
   const compartment = new PatientCompartment(registry);
-  const storeAuditEvents = (items: QueuedAudit[]) =>
-    repo.transaction(async (tx) => {
-      for (const item of items) {
-        if ('template' in item) await tx.createFamily(item.template, PATIENT_SLOT, item.patients, { trusted: true });
-        else await tx.create(item, undefined, { trusted: true });
-      }
-    });
+  const storeAuditEvents = (items: QueuedAudit[]) => repo.transaction((tx) => storeAuditItems(tx, items));
   const audit = new AuditTrailWriter(storeAuditEvents, logger, { observer: { display: 'Suhe hub', base: config.publicBaseUrl ?? 'urn:suhe:hub' } });
   const federation = new Federation({ db, repo, validator, compartment, audit, logger });
   const exportRoot = config.dataDir === 'memory://' ? await mkdtemp(join(tmpdir(), 'suhe-export-')) : join(config.dataDir, 'bulk-export');

@@ -1,8 +1,8 @@
 // The AuditEvents of one answer naming several patients are written as a family (index/family.ts):
 // one template serialised and indexed once, each member copied from it with its patient. A copy
 // must be exactly what building and indexing that patient's event gives (PI-09: the per-patient
-// trail is what a resident and a leak report read), and the trail must queue the same events as
-// eventsFor describes.
+// trail is what a resident and a leak report read), and the trail must queue, or store with a
+// write, the same events as eventsFor describes.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import { buildAuditEvent, type AuditInput } from '../../server/src/audit/balp.js';
@@ -105,6 +105,28 @@ describe('the audit trail queues a family for an answer naming several patients'
     await trail.close();
     const key = (e: Resource) => JSON.stringify(withoutTime(e));
     expect(expand(items).map(key).sort()).toEqual(described.map(key).sort());
+  });
+
+  it("stores a write's events in the write's transaction the same way: a family, created as the events eventsFor describes", async () => {
+    const trail = new AuditTrailWriter(async () => undefined, createLogger('error', true), { observer, flushMs: 60_000 });
+    const created: Resource[] = [];
+    const families: { template: Resource; slot: string; values: readonly string[] }[] = [];
+    const tx = {
+      create: async (resource: Resource) => void created.push(resource),
+      createFamily: async (template: Resource, slot: string, values: readonly string[]) => void families.push({ template, slot, values }),
+    };
+    const record = { kind: 'operation' as const, type: 'Patient', outcome: 'success' as const, patients: ['p1', 'p2', 'p3'], query: '$merge action=7' };
+    await trail.writeIn(tx, actor, record);
+    expect(families.map((f) => [f.slot, f.values])).toEqual([[PATIENT_SLOT, ['p1', 'p2', 'p3']]]);
+    const stored = [...created, ...families.flatMap((f) => f.values.map((v) => replaceStrings(f.template, f.slot, v)))];
+    const key = (e: Resource) => JSON.stringify(withoutTime(e));
+    expect(stored.map(key).sort()).toEqual(trail.eventsFor(actor, record).map(key).sort());
+    // One patient: one event, no family.
+    created.length = 0;
+    families.length = 0;
+    await trail.writeIn(tx, actor, { ...record, patients: ['p1'] });
+    expect([created.length, families.length]).toEqual([1, 0]);
+    await trail.close();
   });
 
   it('gives a patient seen with a purpose of its own an event of its own, outside the family', async () => {

@@ -1,11 +1,11 @@
 // The audit trail: turns what happened into IHE BALP AuditEvents (balp.ts) and stores them.
-// Writes store their AuditEvents in their own transaction (eventsFor); reads, searches, denials
+// Writes store their AuditEvents in their own transaction (writeIn); reads, searches, denials
 // and sign-ins are queued here and stored together every few milliseconds, so auditing a read
 // costs a share of one multi-row insert instead of a round trip of its own. close() (and the
 // interval) flush the queue; a crash can lose the last ~100 ms of read records, never a write's.
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import type { Actor } from '../fhir/access/access-control.js';
-import type { AuditRecord, AuditTrail } from '../fhir/access/audit-trail.js';
+import type { AuditRecord, AuditStore, AuditTrail } from '../fhir/access/audit-trail.js';
 import { buildAuditEvent, type AuditAction, type AuditInput } from './balp.js';
 import type { Logger } from './logger.js';
 
@@ -61,18 +61,26 @@ export class AuditTrailWriter implements AuditTrail {
   }
 
   record(actor: Actor, record: AuditRecord): void {
-    if (record.patients.length <= 1) {
-      this.enqueue(this.event(actor, record));
-      return;
-    }
-    // The same events as eventsFor, but those that differ only in their patient as one family. A
-    // patient seen with a purpose of its own (actorParts) gets an event of its own.
+    for (const item of this.itemsFor(actor, record)) this.enqueue(item);
+  }
+
+  async writeIn(tx: AuditStore, actor: Actor, record: AuditRecord): Promise<void> {
+    await storeAuditItems(tx, this.itemsFor(actor, record));
+  }
+
+  /**
+   * The events of eventsFor, with those that differ only in their patient as one family. A
+   * patient seen with a purpose of its own (actorParts) gets an event of its own.
+   */
+  private itemsFor(actor: Actor, record: AuditRecord): QueuedAudit[] {
+    if (record.patients.length <= 1) return [this.event(actor, record) as AuditEvent];
     const own = actor.purpose ? [] : record.patients.filter((p) => actor.purposeByPatient?.[p]);
     const shared = record.patients.filter((p) => !own.includes(p));
-    for (const patient of own) this.enqueue(this.event(actor, { ...record, patients: [patient], query: undefined }));
-    if (shared.length === 1) this.enqueue(this.event(actor, { ...record, patients: shared, query: undefined }));
-    if (shared.length > 1) this.enqueue({ template: this.event(actor, { ...record, patients: [PATIENT_SLOT], query: undefined }) as AuditEvent, patients: shared });
-    this.enqueue(this.event(actor, { ...record, patients: [] }));
+    const items: QueuedAudit[] = own.map((patient) => this.event(actor, { ...record, patients: [patient], query: undefined }) as AuditEvent);
+    if (shared.length === 1) items.push(this.event(actor, { ...record, patients: shared, query: undefined }) as AuditEvent);
+    if (shared.length > 1) items.push({ template: this.event(actor, { ...record, patients: [PATIENT_SLOT], query: undefined }) as AuditEvent, patients: shared });
+    items.push(this.event(actor, { ...record, patients: [] }) as AuditEvent);
+    return items;
   }
 
   /**
@@ -149,6 +157,14 @@ export class AuditTrailWriter implements AuditTrail {
     while (n < this.queue.length && (n === 0 || events + size(this.queue[n]) <= this.maxBatch)) events += size(this.queue[n++]);
     this.queued -= events;
     return this.queue.splice(0, n);
+  }
+}
+
+/** Stores queued items in `store` (one transaction, if the caller gives one). */
+export async function storeAuditItems(store: AuditStore, items: readonly QueuedAudit[]): Promise<void> {
+  for (const item of items) {
+    if ('template' in item) await store.createFamily(item.template, PATIENT_SLOT, item.patients, { trusted: true });
+    else await store.create(item, undefined, { trusted: true });
   }
 }
 

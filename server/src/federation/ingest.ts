@@ -194,7 +194,7 @@ export class FederationIngest {
         for (const r of [...writtenResources, ...extra]) for (const p of patientsOf(r, this.deps.compartment)) patients.add(p);
         for (const e of deletes) if (e.type === 'Patient') patients.add(map.get(keyString(e))!.hubId);
         const record = { kind: 'operation' as const, outcome: 'success' as const, patients: [...patients], query: `$ingest source=${source.name}` };
-        if (patients.size || writes.length || deletes.length) for (const event of this.deps.audit.eventsFor(actor, record)) await tx.create(event, undefined, { trusted: true });
+        if (patients.size || writes.length || deletes.length) await this.deps.audit.writeIn(tx, actor, record);
       }
       if (checkpoint) await checkpoint(await tx.sql());
       return summary;

@@ -145,9 +145,7 @@ async function decide(
     await tx.updateMany(done.resources, { trusted: true });
     const touched = [...new Set(moves.flatMap((m) => [m.patientId, m.to, ...(m.from ? [m.from] : [])]))];
     if (ctx.audit) {
-      for (const event of ctx.audit.eventsFor(ctx.access.actor, { kind: 'operation', type: 'Patient', outcome: 'success', patients: touched, query: `${action} action=${done.actionId}${reason ? ` reason=${reason}` : ''}` })) {
-        await tx.create(event, undefined, { trusted: true });
-      }
+      await ctx.audit.writeIn(tx, ctx.access.actor, { kind: 'operation', type: 'Patient', outcome: 'success', patients: touched, query: `${action} action=${done.actionId}${reason ? ` reason=${reason}` : ''}` });
     }
     return { actionId: done.actionId, patients: touched };
   });

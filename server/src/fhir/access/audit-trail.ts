@@ -24,6 +24,15 @@ export type DicomAuditEvent = 'instances-accessed' | 'instances-transferred' | '
 export interface AuditTrail {
   /** Records an access (reads, searches, denials): stored soon after, batched. */
   record(actor: Actor, record: AuditRecord): void;
-  /** The AuditEvents describing a write, for the caller to store in the write's own transaction. */
+  /** The AuditEvents describing a write. */
   eventsFor(actor: Actor, record: AuditRecord): Resource[];
+  /** Stores the AuditEvents describing a write (eventsFor) with the write, in its transaction `tx`. */
+  writeIn(tx: AuditStore, actor: Actor, record: AuditRecord): Promise<void>;
+}
+
+/** Where AuditEvents are stored: a FhirRepository, or one of its transactions. */
+export interface AuditStore {
+  create(resource: Resource, assignedId?: string, options?: { trusted?: boolean }): Promise<unknown>;
+  /** One resource per value, `template` with `slot` replaced by it (FhirRepository.createFamily). */
+  createFamily(template: Resource, slot: string, values: readonly string[], options?: { trusted?: boolean }): Promise<void>;
 }

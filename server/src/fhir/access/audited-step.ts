@@ -24,7 +24,7 @@ export async function auditedStep<T>(ctx: InteractionContext, patient: string, o
     const { result, written } = await work(tx);
     for (const { kind, resource } of written) {
       const record = { kind, type: resource.resourceType, id: resource.id, versionId: resource.meta?.versionId, outcome: 'success' as const, patients: [patient], query: operation };
-      for (const event of ctx.audit?.eventsFor(ctx.access.actor, record) ?? []) await tx.create(event, undefined, { trusted: true });
+      await ctx.audit?.writeIn(tx, ctx.access.actor, record);
     }
     return result;
   });

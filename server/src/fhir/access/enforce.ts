@@ -114,7 +114,7 @@ export async function auditedWrite<T>(
     if (ctx.audit) {
       const patients = [...new Set([...previousPatients, ...nextPatients])];
       const record: AuditRecord = { kind, type, id: stored?.id ?? id, versionId: stored?.meta?.versionId, outcome: 'success', patients };
-      for (const event of ctx.audit.eventsFor(ctx.access.actor, record)) await repo.create(event, undefined, { trusted: true });
+      await ctx.audit.writeIn(repo, ctx.access.actor, record);
     }
     return result;
   });

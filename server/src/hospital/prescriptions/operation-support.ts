@@ -70,7 +70,7 @@ export async function visibleResource<T extends Resource>(ctx: InteractionContex
 /** Stores the AuditEvents of an operation's writes in its transaction. */
 export async function storeAudit(ctx: InteractionContext, tx: FhirRepository, record: { type: string; id?: string; versionId?: string; patients: string[]; query: string; detail?: string }): Promise<void> {
   if (!ctx.audit) return;
-  for (const event of ctx.audit.eventsFor(ctx.access.actor, { kind: 'operation', outcome: 'success', ...record })) await tx.create(event, undefined, { trusted: true });
+  await ctx.audit.writeIn(tx, ctx.access.actor, { kind: 'operation', outcome: 'success', ...record });
 }
 
 export function params(body: unknown, operation: string): ParametersParameter[] {
