@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import type { AuditEvent } from '@medplum/fhirtypes';
 import { sealPending } from './audit/chain-store.js';
 import { createLogger, requestContext, type Logger } from './audit/logger.js';
 import { AuditTrailWriter, storeAuditItems, type QueuedAudit } from './audit/trail.js';

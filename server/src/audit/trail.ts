@@ -73,13 +73,13 @@ export class AuditTrailWriter implements AuditTrail {
    * patient seen with a purpose of its own (actorParts) gets an event of its own.
    */
   private itemsFor(actor: Actor, record: AuditRecord): QueuedAudit[] {
-    if (record.patients.length <= 1) return [this.event(actor, record) as AuditEvent];
+    if (record.patients.length <= 1) return [this.event(actor, record)];
     const own = actor.purpose ? [] : record.patients.filter((p) => actor.purposeByPatient?.[p]);
     const shared = record.patients.filter((p) => !own.includes(p));
-    const items: QueuedAudit[] = own.map((patient) => this.event(actor, { ...record, patients: [patient], query: undefined }) as AuditEvent);
-    if (shared.length === 1) items.push(this.event(actor, { ...record, patients: shared, query: undefined }) as AuditEvent);
-    if (shared.length > 1) items.push({ template: this.event(actor, { ...record, patients: [PATIENT_SLOT], query: undefined }) as AuditEvent, patients: shared });
-    items.push(this.event(actor, { ...record, patients: [] }) as AuditEvent);
+    const items: QueuedAudit[] = own.map((patient) => this.event(actor, { ...record, patients: [patient], query: undefined }));
+    if (shared.length === 1) items.push(this.event(actor, { ...record, patients: shared, query: undefined }));
+    if (shared.length > 1) items.push({ template: this.event(actor, { ...record, patients: [PATIENT_SLOT], query: undefined }), patients: shared });
+    items.push(this.event(actor, { ...record, patients: [] }));
     return items;
   }
 
@@ -97,7 +97,7 @@ export class AuditTrailWriter implements AuditTrail {
     ];
   }
 
-  private event(actor: Actor, record: AuditRecord): Resource {
+  private event(actor: Actor, record: AuditRecord): AuditEvent {
     const action = ACTION_OF[record.kind];
     const denied = record.outcome === 'denied';
     return buildAuditEvent({
@@ -144,9 +144,9 @@ export class AuditTrailWriter implements AuditTrail {
     await this.flush();
   }
 
-  private enqueue(item: Resource | QueuedAudit): void {
-    this.queue.push(item as QueuedAudit);
-    this.queued += size(item as QueuedAudit);
+  private enqueue(item: QueuedAudit): void {
+    this.queue.push(item);
+    this.queued += size(item);
     if (this.queued >= this.maxBatch) void this.flush();
   }
 

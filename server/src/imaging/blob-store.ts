@@ -107,11 +107,11 @@ export class FileBlobStore implements BlobStore {
 }
 
 /**
- * An object being staged. Small objects (up to `memoryLimit`) are kept in memory as they arrive
- * and written to the staging file in one call at commit, then hashed there on the thread pool
- * (crypto.subtle), off the event loop: one file write per object instead of one per chunk, each of
- * which costs a wake-up of a thread-pool thread. A larger one is written and hashed as it streams,
- * from the chunk that passes the limit on.
+ * An object being staged. Small objects (up to `memoryLimit`) are kept in memory as they arrive;
+ * at commit they are hashed on the thread pool (crypto.subtle), off the event loop, and written to
+ * the staging file in one call: one file write per object instead of one per chunk, each of which
+ * costs a wake-up of a thread-pool thread. A larger one is written and hashed as it streams, from
+ * the chunk that passes the limit on.
  */
 class FileStagedBlob implements StagedBlob {
   private hash?: Hash;
