@@ -66,7 +66,7 @@ describe('FileBlobStore', () => {
     };
     const held = await store.begin({ keepInMemory: 1_000_000 });
     for (let i = 0; i < bytes.length; i += 4_000) await held.write(bytes.subarray(i, i + 4_000));
-    expect((await stagedFile()).length).toBe(0); // nothing on disk yet: one write at commit
+    expect(await readdir(join(root, 'staging'))).toEqual([]); // nothing on disk yet: one write at commit
     expect(await held.read(45_000, 10_000)).toEqual(bytes.subarray(45_000));
     expect((await held.commit()).key).toBe(sha(bytes));
     const crossing = await store.begin({ keepInMemory: 20_000 });
@@ -93,8 +93,12 @@ describe('FileBlobStore', () => {
     await staged.write(Buffer.from('DICM and more'));
     expect((await staged.read(0, 4)).toString()).toBe('DICM');
     expect(staged.size).toBe(13);
+    expect(await readdir(join(root, 'staging'))).toHaveLength(1); // streamed: on disk as it came
+    const held = await store.begin({ keepInMemory: 1000 });
+    await held.write(Buffer.from('DICM, held'));
     await staged.abort();
     await staged.abort(); // twice is harmless
+    await held.abort();
     await expect(staged.commit()).rejects.toThrow(/already/);
     expect(await readdir(join(root, 'staging'))).toEqual([]);
     expect(await listBlobKeys(root)).toEqual([]);

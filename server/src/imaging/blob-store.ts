@@ -63,9 +63,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async begin(options: { keepInMemory?: number } = {}): Promise<StagedBlob> {
-    const path = join(this.staging, randomUUID());
-    const handle = await open(path, 'wx+');
-    return new FileStagedBlob(path, handle, (key) => this.pathOf(key), options.keepInMemory ?? 0);
+    return new FileStagedBlob(join(this.staging, randomUUID()), (key) => this.pathOf(key), options.keepInMemory ?? 0);
   }
 
   open(key: string, range?: { start: number; end: number }): Readable {
@@ -111,7 +109,8 @@ export class FileBlobStore implements BlobStore {
  * at commit they are hashed on the thread pool (crypto.subtle), off the event loop, and written to
  * the staging file in one call: one file write per object instead of one per chunk, each of which
  * costs a wake-up of a thread-pool thread. A larger one is written and hashed as it streams, from
- * the chunk that passes the limit on.
+ * the chunk that passes the limit on. The staging file is created only when bytes first go to
+ * disk: a held object that is aborted, or found stored already, never touches the file system.
  */
 class FileStagedBlob implements StagedBlob {
   private hash?: Hash;
@@ -120,15 +119,21 @@ class FileStagedBlob implements StagedBlob {
   private written = 0;
   /** Bytes in the staging file (all of them once the object streams; none while it is held). */
   private onDisk = 0;
-  private closed = false;
+  /** The staging file, once created; `opening` while it is being created. */
+  private handle?: FileHandle;
+  private opening?: Promise<FileHandle>;
   private done = false;
 
   constructor(
     private readonly path: string,
-    private readonly handle: FileHandle,
     private readonly finalPath: (key: string) => string,
     private readonly memoryLimit: number,
   ) {}
+
+  private file(): Promise<FileHandle> {
+    this.opening ??= open(this.path, 'wx+').then((handle) => (this.handle = handle));
+    return this.opening;
+  }
 
   get size(): number {
     return this.written;
@@ -162,9 +167,10 @@ class FileStagedBlob implements StagedBlob {
 
   /** Appends `chunks` to the staging file. */
   private async writeOut(chunks: Uint8Array[]): Promise<void> {
+    const handle = await this.file();
     let pending = chunks.filter((c) => c.length > 0);
     while (pending.length) {
-      const { bytesWritten } = await this.handle.writev(pending, this.onDisk);
+      const { bytesWritten } = await handle.writev(pending, this.onDisk);
       this.onDisk += bytesWritten;
       pending = remainderAfter(pending, bytesWritten);
     }
@@ -174,10 +180,11 @@ class FileStagedBlob implements StagedBlob {
     const wanted = Math.max(0, Math.min(length, this.written - start));
     const whole = this.inMemory();
     if (whole) return whole.subarray(start, start + wanted);
+    const handle = await this.file();
     const buffer = Buffer.allocUnsafe(wanted);
     let got = 0;
     while (got < wanted) {
-      const { bytesRead } = await this.handle.read(buffer, got, wanted - got, start + got);
+      const { bytesRead } = await handle.read(buffer, got, wanted - got, start + got);
       if (!bytesRead) break;
       got += bytesRead;
     }
@@ -196,12 +203,11 @@ class FileStagedBlob implements StagedBlob {
       const existing = await stat(target).catch(() => undefined);
       if (existing?.size === this.written) {
         // Stored already (published only once durable): what was staged is not needed.
-        await this.close();
-        await rm(this.path, { force: true });
+        await this.discard();
         return { key, size: this.written, deduplicated: true };
       }
       if (held) await this.writeOut(held);
-      await this.handle.sync();
+      await (await this.file()).sync();
       await this.close();
       const dir = join(target, '..');
       await mkdir(dir, { recursive: true });
@@ -209,22 +215,28 @@ class FileStagedBlob implements StagedBlob {
       await syncDirectory(dir);
       return { key, size: this.written, deduplicated: false };
     } catch (err) {
-      await this.close();
-      await rm(this.path, { force: true });
+      await this.discard();
       throw err;
     }
   }
 
   async abort(): Promise<void> {
     this.done = true;
+    await this.discard();
+  }
+
+  /** Closes and removes the staging file, if there is one. */
+  private async discard(): Promise<void> {
+    if (!this.opening) return;
+    await this.opening.catch(() => undefined);
     await this.close();
     await rm(this.path, { force: true });
   }
 
   private async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.handle.close();
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
   }
 }
 

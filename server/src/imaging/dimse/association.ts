@@ -142,9 +142,10 @@ export class DimseAssociation extends dimse.Scp {
         return { ok: false, code: FAILURE.outOfResources, reason: `The object was not received whole: ${err.message}` };
       });
     }
+    // The outcome stays in #sinkOutcomes until dcmjs-dimse asks for the data set: a store refused
+    // early (too large, say) settles while the rest of the object is still arriving.
     const settled = outcome.finally(() => {
       sink.detach();
-      this.#sinkOutcomes.delete(sink);
       this.#inFlight.delete(settled);
     });
     this.#inFlight.add(settled);
@@ -155,7 +156,9 @@ export class DimseAssociation extends dimse.Scp {
   override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (dataset: InstanceType<typeof dimse.Dataset>) => void): void {
     // The data set is in the blob store already; dcmjs-dimse gets a placeholder carrying the outcome.
     const placeholder = new dimse.Dataset({}, context.getAcceptedTransferSyntaxUid());
-    this.#datasetOutcomes.set(placeholder, this.#sinkOutcomes.get(writable) ?? Promise.resolve({ ok: false, code: FAILURE.cannotUnderstand, reason: 'No data set was received' }));
+    const outcome = this.#sinkOutcomes.get(writable);
+    this.#sinkOutcomes.delete(writable);
+    this.#datasetOutcomes.set(placeholder, outcome ?? Promise.resolve({ ok: false, code: FAILURE.cannotUnderstand, reason: 'No data set was received' }));
     callback(placeholder);
   }
 
