@@ -65,7 +65,8 @@ describe.each(backends)('search query plans on %s', (backend) => {
     const res = await t.fetch(`${t.base}/${path}`);
     expect({ path, status: res.status }).toEqual({ path, status: 200 });
     await res.text();
-    return recorded.filter((s) => /^\s*select/i.test(s.sql) && /from (resource|idx_)/.test(s.sql) && !/^\s*explain/i.test(s.sql));
+    const read = (sql: string) => /^\s*(select|with p as)/i.test(sql) && /from (resource|idx_)/.test(sql) && !/\b(insert|update|delete)\b/i.test(sql);
+    return recorded.filter((s) => read(s.sql));
   };
 
   const planOf = async (sql: string, params: unknown[]): Promise<PlanNode> =>
@@ -95,6 +96,21 @@ describe.each(backends)('search query plans on %s', (backend) => {
     // Either reference index serves it: the target index now carries (res_type, res_id, param).
     ['reverse reference', 'idx_reference_(search|target)', () => `Encounter?participant=Practitioner/${practitioner}`],
   ];
+
+  it('answers a page and its total in one statement (no round trip for the count)', async () => {
+    for (const path of ['Patient?_count=1', `Observation?subject=Patient/${patient}&_count=2`]) {
+      recorded = [];
+      const bundle = (await (await t.fetch(`${t.base}/${path}`)).json()) as Bundle;
+      const searches = recorded.filter((s) => /from (resource|idx_)/.test(s.sql) && !/\b(insert|update|delete)\b/i.test(s.sql));
+      expect({ path, statements: searches.length, total: bundle.total! > bundle.entry!.length }).toEqual({ path, statements: 1, total: true });
+      // The next page counts in the same statement too.
+      const next = bundle.link!.find((l) => l.relation === 'next')!.url;
+      recorded = [];
+      const page2 = (await (await t.fetch(next)).json()) as Bundle;
+      expect(page2.total).toBe(bundle.total);
+      expect(recorded.filter((s) => /from (resource|idx_)/.test(s.sql) && !/\b(insert|update|delete)\b/i.test(s.sql))).toHaveLength(1);
+    }
+  });
 
   it.each(CLASSES)('%s uses indexes only (led by %s)', async (_label, index, path) => {
     const used = new Set<string>();

@@ -393,8 +393,10 @@ export class FhirRepository {
     const compiled = compileSearch(request);
     const db = await this.reader();
     const result: SearchResult = { resources: [] };
+    let totalInPage: number | undefined;
     if (request.summary !== 'count') {
       const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
+      if (compiled.countInPage && rows.length && rows[0].total != null) totalInPage = Number(rows[0].total);
       const page = rows.slice(0, request.count);
       result.resources = page.map((row) => JSON.parse(row.content as string) as Resource);
       if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
@@ -415,7 +417,7 @@ export class FhirRepository {
       const complete = request.summary !== 'count' && request.count > 0 && !request.cursor && !result.nextCursor;
       result.total = complete
         ? result.resources.length
-        : Number((await db.query<{ total: number }>(compiled.countSql, compiled.countParams))[0].total);
+        : (totalInPage ?? Number((await db.query<{ total: number }>(compiled.countSql, compiled.countParams))[0].total));
     }
     return result;
   }

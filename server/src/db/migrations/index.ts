@@ -9,6 +9,7 @@ import { migration008 } from './008-bulk-export.js';
 import { migration009 } from './009-document-signing.js';
 import { migration010 } from './010-prescription-signing-keys.js';
 import { migration011 } from './011-patient-keyed-tokens.js';
+import { migration012 } from './012-one-key-index.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012];

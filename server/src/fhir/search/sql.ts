@@ -12,6 +12,12 @@ export interface CompiledSearch {
   params: unknown[];
   countSql?: string;
   countParams?: unknown[];
+  /**
+   * Whether `sql` also answers the count, in a `total` column of every row: null when the first
+   * page is not full (its length is the total then). A separate count query would cost a round
+   * trip of its own.
+   */
+  countInPage?: boolean;
 }
 
 function whereOf(request: SearchRequest, params: SqlParams): string {
@@ -100,9 +106,20 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   // thousands reads thousands of index entries, not thousands of resources.
   // seq stays a bigint inside so the order can use the (type, seq) index; text only on the way out.
   const page = `select type, id, seq${keyColumns} from (${inner}) page ${after}\n order by ${order}\n limit ${params.add(request.count + 1)}`;
-  const sql = `select r.content::text as content, p.seq::text as seq_text${keyText} from (${page}) p join resource r on r.type = p.type and r.id = p.id\n order by ${orderOf('p.')}`;
+  const columns = `select r.content::text as content, p.seq::text as seq_text${keyText}`;
+  const join = `join resource r on r.type = p.type and r.id = p.id\n order by ${orderOf('p.')}`;
+  let sql = `${columns} from (${page}) p ${join}`;
+  let countInPage = false;
+  if (request.total === 'accurate' && request.summary !== 'count') {
+    // The count rides along as an uncorrelated subquery: PostgreSQL runs it once, and only when
+    // the CASE reaches it (a later page, or a full first page).
+    const count = indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, params) ?? `select count(*)::int as total from resource r where ${whereOf(request, params)}`;
+    const needed = request.cursor ? 'true' : `(select count(*) from p) > ${params.add(request.count)}`;
+    sql = `with p as materialized (${page})\n${columns}, case when ${needed} then (${count}) end as total from p ${join}`;
+    countInPage = true;
+  }
 
-  const result: CompiledSearch = { sql, params: params.values };
+  const result: CompiledSearch = { sql, params: params.values, countInPage };
   if (request.total === 'accurate' || request.total === 'estimate') {
     const countParams = new SqlParams();
     // `estimate` reads the planner's row estimate of the plain form (repository.ts).
