@@ -436,7 +436,7 @@ for (const backend of backends) destinationPorts.set(backend, await freePort());
       hubPort,
       async (s, received) => {
         s.write(associateRequest('SUHE', 'PEER', CT_IMAGE_STORAGE, '1.2.840.10008.1.2.1'));
-        expect(await until(() => received().length > 0, 5000)).toBe(true);
+        expect(await until(() => received().length > 0, 15_000)).toBe(true);
         expect(received()[0]).toBe(0x02); // A-ASSOCIATE-AC
         s.write(pData(1, 0x03, cStoreCommand(CT_IMAGE_STORAGE, ids.instance)));
         const dataset = datasetOf(source);
@@ -445,13 +445,13 @@ for (const backend of backends) destinationPorts.set(backend, await freePort());
       },
       0,
     );
-    expect(await until(async () => (await staging()).length === 0, 5000)).toBe(true);
+    expect(await until(async () => (await staging()).length === 0, 15_000)).toBe(true);
     // A rejected peer that sends a C-STORE anyway: nothing of it is kept.
     const rejected = await rawExchange(
       hubPort,
       async (s, received) => {
         s.write(associateRequest('SUHE', 'STRANGER', CT_IMAGE_STORAGE, '1.2.840.10008.1.2.1'));
-        expect(await until(() => received().length > 0, 5000)).toBe(true);
+        expect(await until(() => received().length > 0, 15_000)).toBe(true);
         expect(received()[0]).toBe(0x03); // A-ASSOCIATE-RJ
         s.write(Buffer.concat([pData(1, 0x03, cStoreCommand(CT_IMAGE_STORAGE, '1.2.3.4.5.6.7')), pData(1, 0x02, datasetOf(readFileSync(MR[0])))]));
       },
