@@ -109,14 +109,16 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   const columns = `select r.content::text as content, p.seq::text as seq_text${keyText}`;
   const join = `join resource r on r.type = p.type and r.id = p.id\n order by ${orderOf('p.')}`;
   let sql = `${columns} from (${page}) p ${join}`;
-  let countInPage = false;
-  if (request.total === 'accurate' && request.summary !== 'count') {
-    // The count rides along as an uncorrelated subquery: PostgreSQL runs it once, and only when
-    // the CASE reaches it (a later page, or a full first page).
-    const count = indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, params) ?? `select count(*)::int as total from resource r where ${whereOf(request, params)}`;
+  // A count read from one filter's index rows rides along as an uncorrelated subquery under a
+  // CASE: PostgreSQL runs it once, and only when the CASE reaches it (a later page, or a full first
+  // page), which saves the count's round trip. It adds little to planning. A count repeating a
+  // WHERE of several filters would not ride along: it doubles the statement's planning (1.0 → 2.0
+  // ms for code + subject), paid even by the first pages that turn out not to be full.
+  const count = request.total === 'accurate' && request.summary !== 'count' ? indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, params) : undefined;
+  const countInPage = count !== undefined;
+  if (count) {
     const needed = request.cursor ? 'true' : `(select count(*) from p) > ${params.add(request.count)}`;
     sql = `with p as materialized (${page})\n${columns}, case when ${needed} then (${count}) end as total from p ${join}`;
-    countInPage = true;
   }
 
   const result: CompiledSearch = { sql, params: params.values, countInPage };
