@@ -150,6 +150,24 @@ describe('compileSearch', () => {
     const multi = compileSearch(parseSearchRequest('Observation', [['code', '718-7'], ['subject', 'Patient/p1']], registry, LIMITS, false, ['Observation', 'Condition']));
     expect(multi.sql).not.toContain('i.patient');
   });
+  it("leaves out the pinning reference filter where a token filter reads the pinned patient's rows, which prove it", () => {
+    const references = (type: string, qs: string) => (compileSearch(parse(type, qs)).sql.match(/from idx_reference i/g) ?? []).length;
+    // A token row keyed by p1 exists only for resources whose subject (patient) is p1.
+    for (const qs of ['code=718-7&subject=Patient/p1', 'patient=p1&code=718-7', 'subject:Patient=p1&category=laboratory&code=718-7']) {
+      expect({ qs, references: references('Observation', qs) }).toEqual({ qs, references: 0 });
+    }
+    expect(references('Appointment', 'status=booked&patient=Patient/p2')).toBe(0);
+    // Kept: nothing reads the rows as existing (:not, :missing), no token filter, or no pin.
+    for (const qs of ['code:not=718-7&subject=Patient/p1', 'code:missing=false&subject=Patient/p1', 'date=2020&subject=Patient/p1', 'code=718-7&subject=Group/g1']) {
+      expect({ qs, references: references('Observation', qs) }).toEqual({ qs, references: 1 });
+    }
+    // Task's patient is spelt Task.for.where(...), not as its subject's Patient: the registry
+    // cannot tell that a key from `subject` would agree with it, so the filter stays.
+    expect(registry.keyedTokensImply('Task', 'patient')).toBe(false);
+    expect(references('Task', 'status=ready&patient=Patient/p1')).toBe(1);
+    expect(registry.keyedTokensImply('Observation', 'patient')).toBe(true);
+    expect(registry.keyedTokensImply('Appointment', 'patient')).toBe(true);
+  });
   it('binds exactly the parameters of composite and chained Observation searches', () => {
     for (const qs of ['code-value-quantity=http://loinc.org|8480-6$gt140', 'component-code-value-quantity=8480-6$lt90|http://unitsofmeasure.org|mm[Hg]', 'subject:Patient.birthdate=ge1950&_has:DiagnosticReport:result:status=final']) {
       const { sql, params } = compileSearch(parse('Observation', qs));

@@ -27,6 +27,11 @@ export interface ValueFilter {
    * several), the token filters AND-ed with it read only that patient's rows (search/where.ts).
    */
   keysTokens?: boolean;
+  /**
+   * Set with keysTokens where a token row keyed by the patient proves this filter holds
+   * (SearchParameterRegistry.keyedTokensImply): a search that also reads such rows leaves it out.
+   */
+  impliedByKeyedTokens?: boolean;
 }
 
 /** Codes per system; an empty list means "any code of this system". */

@@ -105,8 +105,23 @@ export class SearchParameterRegistry {
     if (param?.type !== 'reference') return false;
     if (code === 'patient') return true;
     if (code !== 'subject') return false;
-    const patient = this.get(type, 'patient');
-    return !patient || patient.expression === `${type}.subject.where(resolve() is Patient)` || patient.expression === `${type}.subject`;
+    return !this.get(type, 'patient') || this.patientIsSubject(type);
+  }
+
+  /**
+   * Whether a token row of a `type` resource keyed by a patient proves that `code=Patient/<id>`
+   * holds for it: where the key is always drawn from this parameter. For `subject` that is what
+   * keysTokensBy checks; for `patient`, the key falls back to `subject` when `patient` names no
+   * Patient, so only where the type has no `subject` or `patient` is drawn from it.
+   */
+  keyedTokensImply(type: string, code: string): boolean {
+    if (!this.keysTokensBy(type, code)) return false;
+    return code === 'subject' || !this.get(type, 'subject') || this.patientIsSubject(type);
+  }
+
+  private patientIsSubject(type: string): boolean {
+    const expression = this.get(type, 'patient')?.expression;
+    return expression === `${type}.subject.where(resolve() is Patient)` || expression === `${type}.subject`;
   }
 
   get(type: string, code: string): SearchParamDef | undefined {

@@ -77,7 +77,8 @@ function parseFilter(types: string[], name: string, value: string, registry: Sea
   const [code, modifier] = splitModifier(name);
   const param = commonParam(types, code, registry);
   const filter = valueFilter(param, modifier, value, registry);
-  return types.length === 1 && registry.keysTokensBy(types[0], code) ? { ...filter, keysTokens: true } : filter;
+  if (types.length !== 1 || !registry.keysTokensBy(types[0], code)) return filter;
+  return { ...filter, keysTokens: true, ...(registry.keyedTokensImply(types[0], code) ? { impliedByKeyedTokens: true } : {}) };
 }
 
 function parseHas(types: string[], name: string, value: string, registry: SearchParameterRegistry): Filter {

@@ -28,8 +28,13 @@ export function indexTable(type: string): string {
 export function compileWhere(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string {
   const conditions = [types.length === 1 ? `r.type = ${params.add(types[0])}` : `r.type = any(${params.add(types)}::text[])`, 'not r.deleted'];
   // A filter pinning the resources to one patient lets their token filters read that patient's rows only.
-  const patient = types.length === 1 ? filters.map(pinnedPatient).find((id) => id !== undefined) : undefined;
-  for (const filter of filters) conditions.push(compileFilter(filter, params, restriction, patient));
+  const pin = types.length === 1 ? filters.find((filter) => pinnedPatient(filter) !== undefined) : undefined;
+  const patient = pin && pinnedPatient(pin);
+  // A token row keyed by the patient exists only for resources the pinning filter finds: where a
+  // token filter reads such rows, the pinning filter is implied and left out. Its EXISTS was most
+  // of the planning of a search like code + subject (0.6 → 0.2 ms).
+  const implied = pin?.kind === 'value' && pin.impliedByKeyedTokens && filters.some(readsPinnedTokenRows) ? pin : undefined;
+  for (const filter of filters) if (filter !== implied) conditions.push(compileFilter(filter, params, restriction, patient));
   const restricted = restriction ? restrictionCondition(types, restriction, params) : undefined;
   if (restricted) conditions.push(restricted);
   return conditions.join('\n  and ');
@@ -61,6 +66,12 @@ function pinnedPatient(filter: Filter): string | undefined {
   const typed = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(value)?.[1];
   // A bare id is a Patient's only where the parameter can point at nothing else.
   return typed ?? (filter.param.code === 'patient' && filter.param.targets.join() === 'Patient' && id.test(value) ? value : undefined);
+}
+
+/** Whether a filter matches through token rows that exist, read by the pinned patient (compileValueFilter → valueRows). */
+function readsPinnedTokenRows(filter: Filter): boolean {
+  if (filter.kind !== 'value' || filter.param.type !== 'token') return false;
+  return !['missing', 'of-type', 'identifier', 'not', 'not-in'].includes(filter.modifier ?? '');
 }
 
 /** The ids of live resources of `type` matching `inner` (and the restriction): a chain's or `_has`'s set. */
