@@ -87,7 +87,8 @@ export class AuditTrailWriter implements AuditTrail {
    * One event per patient concerned (BALP's PatientQuery pattern), so that what a resident can
    * list of their own compartment never names another patient. When several patients are
    * concerned, the query text (which may name any of them) goes only into one more event that is
-   * in no patient's compartment, for auditors.
+   * in no patient's compartment, for auditors. What record() and writeIn() store, event by event
+   * (they write the per-patient ones as a family); tests compare them with this.
    */
   eventsFor(actor: Actor, record: AuditRecord): Resource[] {
     if (record.patients.length <= 1) return [this.event(actor, record)];

@@ -24,9 +24,7 @@ export type DicomAuditEvent = 'instances-accessed' | 'instances-transferred' | '
 export interface AuditTrail {
   /** Records an access (reads, searches, denials): stored soon after, batched. */
   record(actor: Actor, record: AuditRecord): void;
-  /** The AuditEvents describing a write. */
-  eventsFor(actor: Actor, record: AuditRecord): Resource[];
-  /** Stores the AuditEvents describing a write (eventsFor) with the write, in its transaction `tx`. */
+  /** Stores the AuditEvents describing a write with the write, in its transaction `tx`. */
   writeIn(tx: AuditStore, actor: Actor, record: AuditRecord): Promise<void>;
 }
 
