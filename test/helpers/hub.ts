@@ -54,8 +54,9 @@ export async function startTestHub(backend: Backend, overrides: ConfigOverrides 
     { port: 0, host: '127.0.0.1', databaseUrl: database?.url, bootstrapClient: admin, ...overrides, auth: { passwordHashing: TEST_PASSWORD_HASHING, ...overrides.auth } },
     {},
   );
-  // In-memory PGlite unless the test gave a data dir: a test never touches ./data.
-  const hub = await createHub(overrides.dataDir || database ? config : { ...config, dataDir: 'memory://' }, {
+  // Unless the test gave a data dir, everything is thrown away with the hub (PGlite in memory,
+  // blobs and exports in temp dirs), on PostgreSQL too: a test never touches ./data.
+  const hub = await createHub(overrides.dataDir ? config : { ...config, dataDir: 'memory://' }, {
     logger: createLogger('error', process.env.SUHE_TEST_LOGS !== '1'),
   });
   const { url } = await hub.listen();
