@@ -242,6 +242,29 @@ describe.each(backends)('DICOMweb on %s', (backend) => {
     expect(studies).toHaveLength(8);
   });
 
+  it('concurrent stores into one series are all indexed and counted, and a replaced copy leaves no blob', async () => {
+    const uid = (n: number) => `1.2.826.0.1.3680043.10.4322.${n}`;
+    const instance = (n: number, fill = 0) => {
+      const { head, pixelBytes } = syntheticInstance({ study: uid(1), series: uid(2), instance: uid(100 + n), patientId: 'GROUP-1' }, 8, 8, 1);
+      return Buffer.concat([head, Buffer.alloc(pixelBytes, fill)]);
+    };
+    const store = t.hub.imaging.blobs as FileBlobStore;
+    const blobsBefore = (await listBlobKeys(store.root)).length;
+    // Eight requests at once (their index writes may share commits). Instance 0 is sent by two of
+    // them with different pixels; instance 50 twice in one request: each keeps only its last blob.
+    const requests = Array.from({ length: 8 }, (_, r) => [instance(r * 3 + 1), instance(r * 3 + 2), instance(r * 3 + 3)]);
+    requests[0].push(instance(0, 1));
+    requests[7].push(instance(0, 2));
+    requests[3].push(instance(50, 1), instance(50, 2));
+    const statuses = await Promise.all(requests.map(async (files) => (await stow(files)).status));
+    expect(statuses).toEqual(requests.map(() => 200));
+    expect(await t.hub.db.query('select instance_count from dicom_series where series_uid = $1', [uid(2)])).toEqual([{ instance_count: 26 }]);
+    expect(await t.hub.db.query('select instance_count, series_count from dicom_study where study_uid = $1', [uid(1)])).toEqual([{ instance_count: 26, series_count: 1 }]);
+    const instances = await t.hub.db.query<{ blob_key: string }>('select blob_key from dicom_instance where series_uid = $1', [uid(2)]);
+    expect(instances).toHaveLength(26);
+    expect((await listBlobKeys(store.root)).length).toBe(blobsBefore + 26);
+  });
+
   it('rejects a body that is not multipart/related with 415', async () => {
     const res = await t.fetch(`${web()}/studies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(415);

@@ -19,7 +19,11 @@ export interface IndexItem {
 }
 
 export type IndexResult =
-  | { ok: true; /** The blob this instance pointed at before (the same instance sent again), if another. */ replacedBlob?: string }
+  | {
+      ok: true;
+      /** Blobs this instance no longer points at: its stored copy's, and an earlier copy's in the same batch (if other blobs). */
+      replacedBlobs?: string[];
+    }
   | { ok: false; reason: string };
 
 const upper = (text: string | undefined) => text?.toUpperCase() ?? null;
@@ -38,7 +42,7 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
     (await tx.query<{ sop_instance_uid: string; series_uid: string; blob_key: string }>('select sop_instance_uid, series_uid, blob_key from dicom_instance where sop_instance_uid = any($1) for update', [items.map((i) => i.record.sopInstanceUid)])).map((r) => [r.sop_instance_uid, r]),
   );
   const accepted: IndexItem[] = [];
-  const seen = new Set<string>();
+  const acceptedAt = new Map<string, number>(); // SOP Instance UID -> the item's index in `items`
   items.forEach((item, n) => {
     const { record } = item;
     const owner = seriesStudy.get(record.seriesUid);
@@ -46,11 +50,18 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
     if (owner && owner !== record.studyUid) results[n] = { ok: false, reason: `Series ${record.seriesUid} is already stored in study ${owner}, not ${record.studyUid}` };
     else if (before && before.series_uid !== record.seriesUid) results[n] = { ok: false, reason: `SOP Instance ${record.sopInstanceUid} is already stored in series ${before.series_uid}` };
     else {
-      // The same instance twice in one batch: the later copy replaces the earlier one.
-      if (seen.has(record.sopInstanceUid)) accepted.splice(accepted.findIndex((a) => a.record.sopInstanceUid === record.sopInstanceUid), 1);
-      seen.add(record.sopInstanceUid);
+      const replaced = new Set(before ? [before.blob_key] : []);
+      // The same instance twice in one batch (one request, or callers grouped into one commit):
+      // the later copy replaces the earlier one, whose blob it lets go of.
+      const earlier = acceptedAt.get(record.sopInstanceUid);
+      if (earlier !== undefined) {
+        accepted.splice(accepted.indexOf(items[earlier]), 1);
+        replaced.add(items[earlier].blob.key);
+      }
+      acceptedAt.set(record.sopInstanceUid, n);
       accepted.push(item);
-      if (before && before.blob_key !== item.blob.key) results[n] = { ok: true, replacedBlob: before.blob_key };
+      replaced.delete(item.blob.key);
+      if (replaced.size) results[n] = { ok: true, replacedBlobs: [...replaced] };
     }
   });
   if (!accepted.length) return results;

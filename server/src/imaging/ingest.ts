@@ -5,7 +5,8 @@ import type { Logger } from '../audit/logger.js';
 import type { Database } from '../db/database.js';
 import { FhirError } from '../fhir/errors.js';
 import type { BlobStore } from './blob-store.js';
-import { blobInUse, indexBatch, type StoredBlob } from './dicom-index.js';
+import { blobInUse, indexBatch, type IndexItem, type IndexResult, type StoredBlob } from './dicom-index.js';
+import { GroupCommit } from './group-commit.js';
 import { imagingStudyIdFor } from './imaging-study.js';
 import { describeInstance } from './describe-instance.js';
 import type { InstanceRecord } from './instance-record.js';
@@ -35,7 +36,13 @@ export interface IngestOptions {
 const WHOLE_PARSE_LIMIT = 64 * 1024 * 1024;
 const HEAD_BYTES = 16 * 1024 * 1024;
 
+// Instances indexed in one transaction at most (several callers' batches grouped into one commit).
+const MAX_COMMIT_GROUP = 64;
+
 export class DicomIngest {
+  /** Index writes of concurrent stores (C-STORE associations, STOW-RS requests), grouped into one transaction. */
+  private readonly commits = new GroupCommit<IndexItem, IndexResult>((items) => this.db.transaction((tx) => indexBatch(tx, items)), MAX_COMMIT_GROUP);
+
   constructor(
     private readonly db: Database,
     private readonly blobs: BlobStore,
@@ -112,7 +119,7 @@ export class DicomIngest {
     let results: Awaited<ReturnType<typeof indexBatch>>;
     try {
       const items = durable.map(({ item, blob }) => ({ record: item.record, metadata: item.metadata, blob, imagingStudyId: imagingStudyIdFor(item.record.studyUid) }));
-      results = await this.db.transaction((tx) => indexBatch(tx, items));
+      results = await this.commits.run(items);
     } catch (err) {
       this.logger.error('indexing DICOM instances failed', { error: (err as Error).message, instances: durable.length });
       await this.takeBack(durable.filter((d) => !d.blob.deduplicated).map((d) => d.blob.key));
@@ -126,8 +133,8 @@ export class DicomIngest {
         outcomes[n] = { ok: false, code: FAILURE.dataSetMismatch, reason: result.reason, ...ids(item) };
         continue;
       }
-      if (result.replacedBlob) await this.takeBack([result.replacedBlob]);
-      outcomes[n] = { ok: true, record: item.record, blobKey: blob.key, replaced: !!result.replacedBlob };
+      if (result.replacedBlobs) await this.takeBack(result.replacedBlobs);
+      outcomes[n] = { ok: true, record: item.record, blobKey: blob.key, replaced: !!result.replacedBlobs };
     }
     return outcomes;
   }
