@@ -1,6 +1,7 @@
 // Group commit (imaging/group-commit.ts): a lone caller is written at once; callers that arrive
 // while a write runs share the next write, each getting back its own results; a group stays under
-// its size limit; a failed write fails exactly the callers that were in it.
+// its size limit; a failed shared write is retried per caller, so it fails only the caller whose
+// own items cannot be written.
 import { describe, expect, it } from '@jest/globals';
 import { GroupCommit } from '../../server/src/imaging/group-commit.js';
 
@@ -56,19 +57,38 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f', 'g', 'h', 'i']]);
   });
 
-  it('fails every caller of a failed write, and only those', async () => {
-    const { batches, write, release } = heldWrites((items) => items.includes('c'));
+  it('fails a lone caller whose write fails, and goes on with the next', async () => {
+    const { batches, write, release } = heldWrites((items) => items.includes('b'));
     const commits = new GroupCommit(write, 10);
     const first = commits.run(['a']);
-    // The expectations are attached before the writes finish, so no rejection goes unhandled.
-    const second = [commits.run(['b']), commits.run(['c'])].map((caller) => expect(caller).rejects.toThrow('write of b,c failed'));
+    const failed = expect(commits.run(['b'])).rejects.toThrow('write of b failed');
     await release();
-    const third = commits.run(['d']);
+    const third = commits.run(['c']);
     await release();
     await release();
     await expect(first).resolves.toEqual(['a!']);
-    await Promise.all(second);
-    await expect(third).resolves.toEqual(['d!']);
-    expect(batches).toEqual([['a'], ['b', 'c'], ['d']]);
+    await failed;
+    await expect(third).resolves.toEqual(['c!']);
+    expect(batches).toEqual([['a'], ['b'], ['c']]);
+  });
+
+  it("writes each caller of a failed shared write again on its own, so one caller's items fail only that caller", async () => {
+    const { batches, write, release } = heldWrites((items) => items.includes('c'));
+    const commits = new GroupCommit(write, 10);
+    const first = commits.run(['a']);
+    const innocent = commits.run(['b']);
+    // The expectation is attached before the writes finish, so no rejection goes unhandled.
+    const guilty = expect(commits.run(['c', 'd'])).rejects.toThrow('write of c,d failed');
+    const after = commits.run(['e']);
+    await release(); // ['a']
+    await release(); // ['b', 'c', 'd', 'e'] fails
+    await release(); // ['b'] alone
+    await release(); // ['c', 'd'] alone fails
+    await release(); // ['e'] alone
+    await expect(first).resolves.toEqual(['a!']);
+    await expect(innocent).resolves.toEqual(['b!']);
+    await guilty;
+    await expect(after).resolves.toEqual(['e!']);
+    expect(batches).toEqual([['a'], ['b', 'c', 'd', 'e'], ['b'], ['c', 'd'], ['e']]);
   });
 });

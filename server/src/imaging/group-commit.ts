@@ -3,6 +3,8 @@
 // otherwise take turns on the study's row lock, each holding it through its own commit: four
 // C-STORE associations sending one series were one transaction (and one WAL flush) at a time. A
 // caller that finds nothing running is written at once, so a lone caller waits for nothing.
+// When a shared write fails, each of its callers is written again on its own: one caller's items
+// (or a passing fault) must not fail another caller's stores.
 export class GroupCommit<Item, Result> {
   private waiting: { items: Item[]; settle: (results: Result[]) => void; fail: (err: unknown) => void }[] = [];
   private running = false;
@@ -31,10 +33,19 @@ export class GroupCommit<Item, Result> {
         for (const caller of group) caller.settle(results.slice(at, (at += caller.items.length)));
       } catch (err) {
         // The write was one transaction: none of the group's items were kept.
-        for (const caller of group) caller.fail(err);
+        if (group.length === 1) group[0].fail(err);
+        else for (const caller of group) await this.writeAlone(caller);
       }
     }
     this.running = false;
+  }
+
+  private async writeAlone(caller: (typeof this.waiting)[number]): Promise<void> {
+    try {
+      caller.settle(await this.write(caller.items));
+    } catch (err) {
+      caller.fail(err);
+    }
   }
 
   /** Waiting callers in arrival order, up to maxItems items (at least one caller). */
