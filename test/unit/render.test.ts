@@ -298,14 +298,12 @@ describe('decodeFrame / renderFrame on real files', () => {
 });
 
 describe('hostile headers and pixel data', () => {
-  it('refuses Rows = Columns = 65535 with 10 bytes of pixel data fast, without a big allocation', () => {
+  it('refuses Rows = Columns = 65535 with 10 bytes of pixel data without a big allocation', () => {
     const before = process.memoryUsage().arrayBuffers;
-    const started = performance.now();
     const { dataSet, transferSyntax } = build({ rows: 65535, columns: 65535, pixelData: Buffer.alloc(10) });
     const error = thrown(() => renderFrame({ dataSet, transferSyntax, frame: 0 }));
     expect(error).toBeInstanceOf(RenderError);
     expect((error as RenderError).status).toBe(422);
-    expect(performance.now() - started).toBeLessThan(200);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
   });
 
@@ -383,11 +381,12 @@ describe('RLE Lossless decoder', () => {
     // 8000×8000 8-bit needs at least 1 MB of replicate runs; a 2-byte segment cannot be honest.
     const data = Buffer.concat([rleHeader(1, [64]), Buffer.from([0x81, 0x00])]);
     const loaded = build({ rows: 8000, columns: 8000, bitsAllocated: 8, transferSyntax: TS.rle, pixelData: encapsulated([data]) });
-    const started = performance.now();
+    const before = process.memoryUsage().arrayBuffers;
     const error = thrown(() => decodeFrame(loaded.dataSet, loaded.transferSyntax, 0));
     expect((error as RenderError).status).toBe(422);
     expect((error as RenderError).message).toMatch(/too few to decode/);
-    expect(performance.now() - started).toBeLessThan(200);
+    // The 64 MB plane was never allocated.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
     // Direct call: bounded output even for a segment longer than needed.
     const info = infoFor(Buffer.alloc(0));
     const long = Buffer.concat([rleHeader(2, [64, 64 + 40]), Buffer.alloc(40, 0xff), Buffer.alloc(40, 0x81)]);
@@ -566,15 +565,15 @@ function attempt(loaded: Loaded): 'ok' | 415 | 422 | string {
 }
 
 describe('sweep', () => {
-  it('renders or refuses (RenderError) every test file within 2 s each', () => {
+  // No wall-clock bound here (a loaded machine would fail it): a hang ends in the test's timeout,
+  // and what keeps each render short is tested above as bounded allocation and early refusal.
+  it('renders or refuses (RenderError) every test file', () => {
     const files = walk(DATA).filter((f) => path.extname(f) === '.dcm' || path.extname(f) === '');
     const outcomes = new Map<string, string | number>();
     for (const file of files) {
       const loaded = parse(new Uint8Array(fs.readFileSync(file)));
       if (!loaded) continue; // not parseable as DICOM: not the renderer's business
-      const started = performance.now();
       outcomes.set(path.relative(DATA, file), attempt(loaded));
-      expect(performance.now() - started).toBeLessThan(2000);
     }
     const unexpected = [...outcomes].filter(([, outcome]) => typeof outcome === 'string' && outcome !== 'ok');
     expect(unexpected).toEqual([]);
@@ -617,9 +616,7 @@ describe('sweep', () => {
         const loaded = parse(mutated);
         if (!loaded) continue;
         attempts++;
-        const started = performance.now();
         const outcome = attempt(loaded);
-        expect(performance.now() - started).toBeLessThan(2000);
         if (typeof outcome === 'string' && outcome !== 'ok') expect(`${source} round ${round}: ${outcome}`).toBe('');
       }
     }
