@@ -63,7 +63,9 @@ import { BulkExports } from './fhir/bulk/export-jobs.js';
 import { bulkJobRoutes, exportOperation } from './fhir/bulk/export-api.js';
 import { viewerStaticRoutes } from './viewer/static-routes.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export interface Hub {
   config: Config;

@@ -1,13 +1,18 @@
 // CLI entry: `suhe serve|migrate|import`. See README.md for the options.
-import { createHub, VERSION } from './app.js';
-import { createLogger } from './audit/logger.js';
+// The hub's modules are imported by the commands that need them: help and argument errors answer
+// at once instead of after loading the whole server (about two seconds).
 import { parseArgs, type ParsedArgs } from './cli/args.js';
-import { auditPrune, auditVerify, clientsCommand, keysRotate, usersCommand } from './cli/admin-commands.js';
-import { importFiles } from './cli/import.js';
-import { sourcesCommand } from './cli/sources-command.js';
-import { openDatabase } from './db/open.js';
 import { loadConfig, type ConfigOverrides } from './config/config.js';
-import { loadDemoIfEmpty } from './demo/load-demo.js';
+import { VERSION } from './version.js';
+
+type Hub = Awaited<ReturnType<typeof import('./app.js').createHub>>;
+type Database = Awaited<ReturnType<typeof import('./db/open.js').openDatabase>>;
+
+/** A hub for a command: logs at warn unless it serves. */
+async function startHub(config: ReturnType<typeof loadConfig>, options: { onProgress?: (line: string) => void; quiet?: boolean }): Promise<Hub> {
+  const [{ createHub }, { createLogger }] = await Promise.all([import('./app.js'), import('./audit/logger.js')]);
+  return createHub(config, { onProgress: options.onProgress, ...(options.quiet ? { logger: createLogger('warn') } : {}) });
+}
 
 const USAGE = `Suhe ${VERSION} — district health-data hub
 
@@ -56,9 +61,9 @@ function overridesFrom(args: ParsedArgs): ConfigOverrides {
 async function serve(args: ParsedArgs): Promise<void> {
   const config = loadConfig(overridesFrom(args));
   say(`Suhe ${VERSION} starting on ${config.databaseUrl ? 'PostgreSQL' : `embedded PostgreSQL (PGlite) in ${config.dataDir}/pglite`}...`);
-  const hub = await createHub(config, { onProgress: say });
+  const hub = await startHub(config, { onProgress: say });
   const { url, dimsePort } = await hub.listen();
-  if (config.demo) await loadDemoIfEmpty(hub, `${config.publicBaseUrl ?? url + '/fhir'}`, say);
+  if (config.demo) await (await import('./demo/load-demo.js')).loadDemoIfEmpty(hub, `${config.publicBaseUrl ?? url + '/fhir'}`, say);
   if (!config.databaseUrl) {
     say('  Durability: each commit reaches the files before it is acknowledged, so a killed hub loses nothing; but PGlite');
     say('  runs with fsync off: a power failure or OS crash can lose recent commits and may corrupt the database.');
@@ -87,7 +92,7 @@ async function serve(args: ParsedArgs): Promise<void> {
 
 async function migrateOnly(args: ParsedArgs): Promise<void> {
   const config = loadConfig(overridesFrom(args));
-  const hub = await createHub(config, { onProgress: say, logger: createLogger('warn') });
+  const hub = await startHub(config, { onProgress: say, quiet: true });
   await hub.close();
   say('Database is up to date.');
 }
@@ -96,8 +101,9 @@ async function importCommand(args: ParsedArgs): Promise<void> {
   const target = args.positional[0];
   if (!target) throw new Error('import needs a FILE or DIR: suhe import ../shared/testdata/fhir/synthea/smart');
   const config = loadConfig(overridesFrom(args));
-  const hub = await createHub(config, { onProgress: say, logger: createLogger('warn') });
+  const hub = await startHub(config, { onProgress: say, quiet: true });
   try {
+    const { importFiles } = await import('./cli/import.js');
     const summary = await importFiles(hub, target, say);
     for (const failure of summary.failures) say(`  failed: ${failure.file}: ${failure.message}`);
     say(`Imported ${summary.resources} resources from ${summary.files} files.`);
@@ -108,8 +114,9 @@ async function importCommand(args: ParsedArgs): Promise<void> {
 }
 
 /** Runs `work` on the configured database alone (no HTTP server). */
-async function withDatabase(args: ParsedArgs, work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<number | void>): Promise<void> {
+async function withDatabase(args: ParsedArgs, work: (db: Database) => Promise<number | void>): Promise<void> {
   const config = loadConfig(overridesFrom(args));
+  const { openDatabase } = await import('./db/open.js');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? undefined : `${config.dataDir}/pglite` });
   try {
     process.exitCode = (await work(db)) ?? 0;
@@ -119,14 +126,16 @@ async function withDatabase(args: ParsedArgs, work: (db: Awaited<ReturnType<type
 }
 
 /** Runs `work` with a hub that does not listen (commands that write through the FHIR layer). */
-async function withHub(args: ParsedArgs, work: (hub: Awaited<ReturnType<typeof createHub>>) => Promise<number>): Promise<void> {
-  const hub = await createHub(loadConfig(overridesFrom(args)), { logger: createLogger('warn') });
+async function withHub(args: ParsedArgs, work: (hub: Hub) => Promise<number>): Promise<void> {
+  const hub = await startHub(loadConfig(overridesFrom(args)), { quiet: true });
   try {
     process.exitCode = await work(hub);
   } finally {
     await hub.close();
   }
 }
+
+const adminCommands = () => import('./cli/admin-commands.js');
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -138,18 +147,18 @@ async function main(): Promise<void> {
     case 'import':
       return importCommand(args);
     case 'audit':
-      if (args.positional[0] === 'verify') return withDatabase(args, (db) => auditVerify(db, say));
-      if (args.positional[0] === 'prune') return withDatabase(args, (db) => auditPrune(db, loadConfig(overridesFrom(args)).auditRetentionDays, say));
+      if (args.positional[0] === 'verify') return withDatabase(args, async (db) => (await adminCommands()).auditVerify(db, say));
+      if (args.positional[0] === 'prune') return withDatabase(args, async (db) => (await adminCommands()).auditPrune(db, loadConfig(overridesFrom(args)).auditRetentionDays, say));
       throw new Error('usage: suhe audit verify|prune [--data-dir DIR | --database URL]');
     case 'keys':
       if (args.positional[0] !== 'rotate') throw new Error('usage: suhe keys rotate [--data-dir DIR | --database URL]');
-      return withDatabase(args, (db) => keysRotate(db, say));
+      return withDatabase(args, async (db) => (await adminCommands()).keysRotate(db, say));
     case 'clients':
-      return withHub(args, (hub) => clientsCommand(hub, args, say));
+      return withHub(args, async (hub) => (await adminCommands()).clientsCommand(hub, args, say));
     case 'users':
-      return withHub(args, (hub) => usersCommand(hub, args, process.env, say));
+      return withHub(args, async (hub) => (await adminCommands()).usersCommand(hub, args, process.env, say));
     case 'sources':
-      return withHub(args, (hub) => sourcesCommand(hub, args, process.env, say));
+      return withHub(args, async (hub) => (await import('./cli/sources-command.js')).sourcesCommand(hub, args, process.env, say));
     case 'help':
     case '--help':
       say(USAGE);
