@@ -3,7 +3,6 @@
 // example resource and all the Synthea data, for every search parameter of each type.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
@@ -11,9 +10,10 @@ import { loadR4Definitions } from '../../server/src/fhir/definitions.js';
 import { PatientCompartment } from '../../server/src/fhir/access/compartment.js';
 import { extractIndexRows } from '../../server/src/fhir/index/extract.js';
 import { SearchParameterRegistry } from '../../server/src/fhir/search/parameters.js';
+import { everyEntryIsItsOwnExample, R4_EXAMPLES_DIR } from '../helpers/r4-examples.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const EXAMPLES_DIR = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const EXAMPLES_DIR = R4_EXAMPLES_DIR;
 const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea');
 
 let fast: SearchParameterRegistry;
@@ -30,7 +30,8 @@ function* resources(): Generator<[string, Resource]> {
     const resource = JSON.parse(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as Resource;
     if (!resource.resourceType) continue;
     yield [file, resource];
-    if (resource.resourceType === 'Bundle') for (const e of (resource as Bundle).entry ?? []) if (e.resource) yield [`${file} entry`, e.resource];
+    // A definition pack's entries are each met as their own file.
+    if (resource.resourceType === 'Bundle' && !everyEntryIsItsOwnExample(resource)) for (const e of (resource as Bundle).entry ?? []) if (e.resource) yield [`${file} entry`, e.resource];
   }
   for (const folder of readdirSync(SYNTHEA_DIR)) {
     for (const file of readdirSync(join(SYNTHEA_DIR, folder)).filter((f) => f.endsWith('.json'))) {
