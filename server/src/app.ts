@@ -91,6 +91,8 @@ export interface Hub {
 export interface HubOptions {
   logger?: Logger;
   onProgress?: (line: string) => void;
+  /** With dataDir 'memory://': the embedded database starts from this image (`pgliteImage()`). */
+  pgliteImage?: Blob;
 }
 
 // How often queued AuditEvents are linked into the hash chain.
@@ -108,6 +110,7 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     databaseUrl: config.databaseUrl,
     // dataDir 'memory://' keeps the embedded database in memory (tests, throwaway runs).
     pgliteDir: config.databaseUrl || config.dataDir === 'memory://' ? undefined : `${config.dataDir}/pglite`,
+    pgliteImage: options.pgliteImage,
     onProgress: options.onProgress,
   });
   const repo = new FhirRepository(db, registry, validator);

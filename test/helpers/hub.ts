@@ -7,6 +7,7 @@ import { createLogger } from '../../server/src/audit/logger.js';
 import { loadConfig, type ConfigOverrides } from '../../server/src/config/config.js';
 import { clientCredentialsToken, fetchWithToken, newBootstrapClient, type BootstrapClient } from './auth.js';
 import { POSTGRES_ADMIN_URL, type Backend } from './parts.js';
+import { testPgliteImage } from './pglite-image.js';
 
 export interface TestHub {
   hub: Hub;
@@ -58,6 +59,7 @@ export async function startTestHub(backend: Backend, overrides: ConfigOverrides 
   // blobs and exports in temp dirs), on PostgreSQL too: a test never touches ./data.
   const hub = await createHub(overrides.dataDir ? config : { ...config, dataDir: 'memory://' }, {
     logger: createLogger('error', process.env.SUHE_TEST_LOGS !== '1'),
+    pgliteImage: backend === 'pglite' && !overrides.dataDir ? await testPgliteImage() : undefined,
   });
   const { url } = await hub.listen();
   const token = await clientCredentialsToken(url, admin);
