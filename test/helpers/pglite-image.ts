@@ -3,7 +3,7 @@
 // one or more). The image is kept in the temp dir under a key of the PGlite build and the
 // migrations, so a changed migration or PGlite version makes a new one.
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,10 +30,12 @@ async function cachedImage(): Promise<Blob> {
     return new Blob([await readFile(path)]);
   } catch {
     const made = await pgliteImage();
-    // Two workers may make it at once: each writes its own file and renames it into place.
+    // Two workers may make it at once: each writes its own file and renames it into place. A temp
+    // dir that cannot be written only costs the next process the same few seconds.
     const staging = `${path}.${process.pid}`;
-    await writeFile(staging, new Uint8Array(await made.arrayBuffer()));
-    await rename(staging, path);
+    await writeFile(staging, new Uint8Array(await made.arrayBuffer()))
+      .then(() => rename(staging, path))
+      .catch(() => rm(staging, { force: true }));
     return made;
   }
 }

@@ -11,10 +11,9 @@ import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../../server/src/fhir/definitions.js';
 import { validateBase } from '../../server/src/fhir/validator/base-validator.js';
-import { everyEntryIsItsOwnExample, R4_EXAMPLES_DIR } from '../helpers/r4-examples.js';
+import { everyEntryIsItsOwnExample, R4_EXAMPLES_DIR as EXAMPLES_DIR } from '../helpers/r4-examples.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const EXAMPLES_DIR = R4_EXAMPLES_DIR;
 const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea');
 
 // Where the verdicts differ, and why the specification is on our side.

@@ -10,10 +10,9 @@ import { loadR4Definitions } from '../../server/src/fhir/definitions.js';
 import { PatientCompartment } from '../../server/src/fhir/access/compartment.js';
 import { extractIndexRows } from '../../server/src/fhir/index/extract.js';
 import { SearchParameterRegistry } from '../../server/src/fhir/search/parameters.js';
-import { everyEntryIsItsOwnExample, R4_EXAMPLES_DIR } from '../helpers/r4-examples.js';
+import { everyEntryIsItsOwnExample, R4_EXAMPLES_DIR as EXAMPLES_DIR } from '../helpers/r4-examples.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const EXAMPLES_DIR = R4_EXAMPLES_DIR;
 const SYNTHEA_DIR = resolve(ROOT, '../shared/testdata/fhir/synthea');
 
 let fast: SearchParameterRegistry;
