@@ -29,6 +29,8 @@ export interface Target {
   onPhase?(name: string, fromUs: number, toUs: number): void;
   /** Database-side counters per phase (PostgreSQL: transactions and rows per instance). */
   dbCounters?(): Promise<Record<string, number>>;
+  /** Waits until writes left behind by earlier requests (audit records) are stored. */
+  settle?(): Promise<void>;
 }
 
 /** Everything the phases need, serialisable (the Orthanc run is another process). */
@@ -300,6 +302,7 @@ export async function measureTarget(target: Target, plan: Plan, say: Say): Promi
     const url = (n: number) => `${target.web}/studies?${cls.queries[n % cls.queries.length].query}`;
     // Warm-up on the far end of the list, so the timed queries are not the ones just cached.
     for (let w = 0; w < 5; w++) await call(url(cls.queries.length - 1 - w), { headers: { ...target.headers(), accept: DICOM_JSON } }).catch(() => undefined);
+    await target.settle?.();
     const latencies: number[] = [];
     let errors = 0;
     let wrong = 0;
