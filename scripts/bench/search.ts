@@ -677,7 +677,7 @@ async function main(): Promise<void> {
     `- Database: ${hub.database?.split(',')[0] ?? backend}${backend === 'postgres' ? ' on 127.0.0.1' : ' in memory (no ANALYZE possible)'}`,
     `- Data: ${patientCount.toLocaleString('en-US')} synthetic patients (seed ${SEED}), ${resources.toLocaleString('en-US')} resources sent as one transaction Bundle per patient, ${loadLine}`,
     ...(stored ? [`- Stored: ${stored}`] : []),
-    `- Each class alone: 1 client for ${PHASE_SECONDS} s over 500 seeded queries; mix: ${MIX_CLIENTS} clients for ${PHASE_SECONDS * 2} s, weights ${mixed.map((r) => `${r.cls.key} ${r.cls.weight}`).join(', ') || '(none)'}`,
+    `- Each class alone: 1 client for ${PHASE_SECONDS} s over 500 seeded queries${monitor ? ', started once the AuditEvents of the phase before are stored' : ''}; mix: ${MIX_CLIENTS} clients for ${PHASE_SECONDS * 2} s, weights ${mixed.map((r) => `${r.cls.key} ${r.cls.weight}`).join(', ') || '(none)'}`,
     '',
     mdTable(header, cells),
     '',
