@@ -388,5 +388,7 @@ describe('dictionary', () => {
     expect(tagForKeyword('PatientName')).toBe('00100010');
     expect(tagForKeyword('DataSetType')).toBe('00080040');
     expect(tagForKeyword('patientname')).toBeUndefined();
+    // Names every object inherits are not keywords (a QIDO includefield=constructor was a 500).
+    for (const inherited of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) expect(tagForKeyword(inherited)).toBeUndefined();
   });
 });

@@ -118,7 +118,9 @@ export function tagForKeyword(keyword: string): string | undefined {
   let tag = byKeyword.get(keyword);
   if (tag === undefined) {
     const { nameMap } = dcmjs.data.DicomMetaDictionary;
-    const entry = /^\w+$/.test(keyword) ? (nameMap[keyword] ?? nameMap[`RETIRED_${keyword}`]) : undefined;
+    // Own entries only: `constructor` or `toString` (from a QIDO includefield) are not keywords.
+    const own = (name: string) => (Object.hasOwn(nameMap, name) ? nameMap[name] : undefined);
+    const entry = /^\w+$/.test(keyword) ? (own(keyword) ?? own(`RETIRED_${keyword}`)) : undefined;
     tag = entry ? (normalizeTag(entry.tag) ?? null) : null;
     byKeyword.set(keyword, tag);
   }
