@@ -39,7 +39,7 @@ import { DICOMWEB_PLUGIN, ORTHANC_BINARY } from './dicom-orthanc.js';
 import { counterLines, CPU_HEADER, cpuCells, GOALS, RESULT_HEADER, resultCells, writeResults } from './dicom-report.js';
 import { buildSeries, CT_SOURCE, type SeriesFiles } from './dicom-series.js';
 import { QIDO_LIMIT, uidFor } from './dicom-studies.js';
-import { waitForWritesToSettle } from './writes-settle.js';
+import { settleWrites } from './writes-settle.js';
 import { summariseProfile, type ProfileWindow } from './profile.js';
 import { formatNumber, mdTable, textTable } from './report.js';
 
@@ -164,10 +164,7 @@ async function runSuhe(plan: Plan): Promise<SuheRun> {
           }
         : undefined,
       settle: monitor
-        ? async () => {
-            const settled = await waitForWritesToSettle(monitor!);
-            if (settled.stored > 0 || !settled.quiet) say(`  waited ${formatNumber(settled.seconds)} s for earlier writes to be stored (${settled.stored} resources, mostly AuditEvents)${settled.quiet ? '' : ': still writing, timing anyway'}`);
-          }
+        ? () => settleWrites(monitor!, say)
         : undefined,
     },
     plan,

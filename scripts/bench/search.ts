@@ -29,7 +29,7 @@ import { POSTGRES_ADMIN_URL } from '../../test/helpers/parts.js';
 import { http, percentile, runLoad, setAuthorization, type LoadResult } from './load.js';
 import { formatNumber, mdTable, replaceSection, textTable } from './report.js';
 import { DATA_VERSION, DEFAULT_SEED, RESIDENT_ID_SYSTEM, describePatients, searchData, type PatientSummary } from './search-data.js';
-import { waitForWritesToSettle } from './writes-settle.js';
+import { settleWrites } from './writes-settle.js';
 import { MIX_P99_TARGET, mixDeck, queryClasses, type KnownPatient, type Query, type QueryClass } from './search-queries.js';
 import { Cleanups, runToEnd } from './cleanups.js';
 import { startServer as startChild, type RunningServer } from './child-server.js';
@@ -342,14 +342,6 @@ function scanSummary(before: Map<string, TableStats>, after: Map<string, TableSt
   return `${per(fetched)} rows by index, ${per(seq)} by seq scan per request${top[1] > 0 ? ` (most from ${top[0]}: ${per(top[1])})` : ''}`;
 }
 
-/** Lets the audit backlog of the phase before be stored first (writes-settle.ts), and says so. */
-async function settleWrites(monitor: pg.Client): Promise<void> {
-  const settled = await waitForWritesToSettle(monitor);
-  if (settled.stored > 0 || !settled.quiet) {
-    say(`  waited ${formatNumber(settled.seconds)} s for the writes of the phase before (${settled.stored.toLocaleString('en-US')} resources, mostly AuditEvents)${settled.quiet ? '' : ': still writing, timing anyway'}`);
-  }
-}
-
 /** PostgreSQL publishes a backend's counters when it goes idle, at most once a second. */
 const statsSettle = () => new Promise((done) => setTimeout(done, 1200));
 
@@ -574,7 +566,7 @@ async function main(): Promise<void> {
     // Warm-up on the list's far end, so the timed queries are not the ones just cached.
     const far = (n: number) => urlOf(cls.queries.length - 1 - (n % cls.queries.length));
     await runLoad({ name: 'warm-up', clients: 2, seconds: 1, maxOps: 100, op: async (n) => void (await http(far(n), {}, [200])) }).catch(() => undefined);
-    if (monitor) await settleWrites(monitor);
+    if (monitor) await settleWrites(monitor, say);
     if (monitor) await statsSettle();
     const before = monitor ? await tableStats(monitor) : undefined;
     result.single = await timeGets(`${cls.key}, 1 client`, 1, PHASE_SECONDS, urlOf);
@@ -590,7 +582,7 @@ async function main(): Promise<void> {
   let mixAll: Timing | undefined;
   let mixNoEverything: Timing | undefined;
   if (mixed.length) {
-    if (monitor) await settleWrites(monitor);
+    if (monitor) await settleWrites(monitor, say);
     const deck = mixDeck(mixed.map((r) => r.cls), SEED);
     const perClass = mixed.map(() => [] as number[]);
     const errorsPerClass = mixed.map(() => 0);

@@ -4,6 +4,7 @@
 // a backlog that is still being written while the next class is timed, so that class would pay
 // for its predecessor. "Settled" means: no new resource row for `quietMs`, and nothing left to seal.
 import type pg from 'pg';
+import { formatNumber } from './report.js';
 
 export interface Settled {
   /** Seconds spent waiting. */
@@ -34,5 +35,13 @@ export async function waitForWritesToSettle(monitor: pg.Client, quietMs = 400, t
     if (performance.now() - quietSince >= quietMs || elapsed >= timeoutMs) {
       return { seconds: elapsed / 1000, stored: last.seq - first.seq, quiet: elapsed < timeoutMs };
     }
+  }
+}
+
+/** Waits (waitForWritesToSettle) and tells `say` how long, when there was anything to wait for. */
+export async function settleWrites(monitor: pg.Client, say: (line: string) => void): Promise<void> {
+  const settled = await waitForWritesToSettle(monitor);
+  if (settled.stored > 0 || !settled.quiet) {
+    say(`  waited ${formatNumber(settled.seconds)} s for the writes of the phase before (${settled.stored.toLocaleString('en-US')} resources, mostly AuditEvents)${settled.quiet ? '' : ': still writing, timing anyway'}`);
   }
 }
