@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { sealPending } from './audit/chain-store.js';
 import { createLogger, requestContext, type Logger } from './audit/logger.js';
@@ -38,6 +38,7 @@ import { dicomwebRoutes } from './imaging/dicomweb/routes.js';
 import type { DicomwebServices } from './imaging/dicomweb/context.js';
 import { imagingApiRoutes, sharedLinkRoutes } from './imaging/imaging-api.js';
 import { DimseServer } from './imaging/dimse/server.js';
+import { answerClientErrors, MAX_HEADER_BYTES } from './http/client-errors.js';
 import { ImagingStudyLinker } from './imaging/imaging-study.js';
 import { DicomIngest } from './imaging/ingest.js';
 import { ShareService } from './imaging/shares.js';
@@ -249,7 +250,11 @@ export async function createHub(config: Config, options: HubOptions = {}): Promi
     listen: async () => {
       federation.startScheduler();
       const listening = await new Promise<{ server: Server; url: string }>((resolve, reject) => {
-        const s = app.listen(config.port, config.host, () => {
+        // Request lines up to 64 KiB (Node's default is 16): the hub's own `next` links repeat a
+        // search of up to MAX_QUERY_CHARACTERS and must be followable.
+        const s = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
+        answerClientErrors(s);
+        s.listen(config.port, config.host, () => {
           server = s;
           const { port } = s.address() as AddressInfo;
           resolve({ server: s, url: `http://${config.host}:${port}` });

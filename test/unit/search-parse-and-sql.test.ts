@@ -120,7 +120,7 @@ describe('compileSearch', () => {
     expect(sql).toMatch(/limit \$\d+\) p join resource r/); // the page is chosen from keys, then its content read
   });
   it('binds exactly the parameters the SQL uses (PostgreSQL rejects untyped unused ones)', () => {
-    for (const qs of ['general-practitioner:Practitioner.name=li', 'general-practitioner.organization.name=x', '_has:Observation:patient:code=1', '_has:Observation:subject:_has:AuditEvent:entity:agent=Device/1', 'identifier:of-type=http://x|MR|1', 'general-practitioner:identifier=urn:x|1', 'name:text=pet chal', 'birthdate=ge2000', 'birthdate=2000', 'birthdate=ap2000', 'general-practitioner=Practitioner/1', '_sort=-birthdate&_cursor=' + Buffer.from(JSON.stringify({ keys: ['2000-01-01'], seq: '5' })).toString('base64url')]) {
+    for (const qs of ['general-practitioner:Practitioner.name=li', 'general-practitioner.organization.name=x', '_has:Observation:patient:code=1', '_has:Observation:subject:_has:AuditEvent:entity:agent=Device/1', 'identifier:of-type=http://x|MR|1', 'general-practitioner:identifier=urn:x|1', 'name:text=pet chal', 'birthdate=ge2000', 'birthdate=2000', 'birthdate=ap2000', 'general-practitioner=Practitioner/1', '_sort=-birthdate&_cursor=' + Buffer.from(JSON.stringify({ keys: ['2000-01-01 00:00:00+00'], seq: '5', sort: '-birthdate' })).toString('base64url')]) {
       const { sql, params } = compileSearch(parse('Patient', qs));
       const used = new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
       expect({ qs, used: used.size }).toEqual({ qs, used: params.length });
@@ -188,7 +188,7 @@ describe('compileSearch', () => {
     expect(compileSearch(parse('Patient', 'gender:missing=false')).sql).not.toContain('not exists');
   });
   it('pages by keyset: a cursor becomes a strict "after" condition, never an OFFSET', () => {
-    const cursor = Buffer.from(JSON.stringify({ keys: [], seq: '42' })).toString('base64url');
+    const cursor = Buffer.from(JSON.stringify({ keys: [], seq: '42', sort: '' })).toString('base64url');
     const { sql, params } = compileSearch(parse('Patient', `_cursor=${cursor}`));
     expect(sql).not.toMatch(/offset/i);
     expect(sql).toMatch(/seq > \$\d+::bigint/);

@@ -12,6 +12,7 @@ import { registerSearchParameter } from './custom-search-parameters.js';
 import { applyJsonPatch } from './json-patch.js';
 import type { SearchParameterRegistry } from './search/parameters.js';
 import type { AccessRestriction, IncludeSpec, SearchRequest } from './search/model.js';
+import { rejectingUnfitValues } from './search/rejected-values.js';
 import { compileSearch, cursorAfter } from './search/sql.js';
 import { runIncludes, type IncludeResult } from './search/include.js';
 import { resolveTerminology } from './search/terminology.js';
@@ -387,7 +388,12 @@ export class FhirRepository {
     });
   }
 
-  async search(request: SearchRequest, options: SearchOptions = {}): Promise<SearchResult> {
+  /** The page, count and includes of a search; values PostgreSQL cannot take are a 400. */
+  search(request: SearchRequest, options: SearchOptions = {}): Promise<SearchResult> {
+    return rejectingUnfitValues(() => this.#search(request, options));
+  }
+
+  async #search(request: SearchRequest, options: SearchOptions): Promise<SearchResult> {
     for (const type of request.types ?? [request.resourceType]) this.checkType(type);
     await resolveTerminology(request, (type, url) => this.findCanonical(type, url));
     const compiled = compileSearch(request);
@@ -399,7 +405,7 @@ export class FhirRepository {
       if (compiled.countInPage && rows.length && rows[0].total != null) totalInPage = Number(rows[0].total);
       const page = rows.slice(0, request.count);
       result.resources = page.map((row) => JSON.parse(row.content as string) as Resource);
-      if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request.sort.length);
+      if (rows.length > request.count && page.length > 0) result.nextCursor = cursorAfter(page[page.length - 1], request);
     }
     if (request.include.length && result.resources.length) {
       const { resources, truncated } = await this.includes(request.include, result.resources, { ...options, restriction: request.restriction });

@@ -3,7 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import { processBundle } from './bundle/process.js';
-import { MethodNotAllowed } from './errors.js';
+import { Invalid, MethodNotAllowed } from './errors.js';
 import { jsonBody, mediaTypeOf, rawBody } from './http/body.js';
 import { FHIR_JSON, baseUrl, checkAcceptable, parseETag, sendJson, sendWriteResult, setVersionHeaders, wantsPretty } from './http/respond.js';
 import { executeInteraction, type InteractionContext, type Method } from './interactions.js';
@@ -52,6 +52,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       body = undefined; // an operation without input parameters
     } else if (method === 'POST' || method === 'PUT') body = jsonBody(req);
 
+    rejectUnstorableText(path, query);
     const result = await executeInteraction(options.context(base(req), req), {
       method,
       path,
@@ -81,6 +82,24 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
 
 /** The query string as ordered pairs; repeated names stay separate (they mean AND). */
 function queryEntries(req: Request): [string, string][] {
-  const qs = req.originalUrl.split('?')[1] ?? '';
+  const mark = req.originalUrl.indexOf('?');
+  // Everything after the first '?': a value may hold a '?' of its own.
+  const qs = mark < 0 ? '' : req.originalUrl.slice(mark + 1);
   return [...new URLSearchParams(qs).entries()].filter(([name]) => name !== '_format' && name !== '_pretty');
+}
+
+/**
+ * Longest query (URL or POSTed search form) the hub takes. Its own `next` links repeat the query,
+ * and must stay within what the HTTP server accepts as a request line (app.ts).
+ */
+export const MAX_QUERY_CHARACTERS = 32_768;
+
+/** No FHIR value holds a NUL, and PostgreSQL's text cannot: a %00 anywhere is the client's error. */
+function rejectUnstorableText(path: string[], query: [string, string][]): void {
+  if ([...path, ...query.flat()].some((text) => text.includes('\u0000'))) {
+    throw new Invalid('The request holds a NUL character (%00), which no FHIR id, parameter or value may contain');
+  }
+  // Measured encoded, as the query travels in a link.
+  const length = new URLSearchParams(query).toString().length;
+  if (length > MAX_QUERY_CHARACTERS) throw new Invalid(`The query is ${length} characters long (URL-encoded); the hub takes at most ${MAX_QUERY_CHARACTERS}`);
 }

@@ -27,22 +27,42 @@ export function dateRange(text: string): DateRange | undefined {
   if (day < 1 || day > daysInMonth(year, month)) return undefined;
 
   const offsetMinutes = tz && tz !== 'Z' ? (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) : 0;
-  const start = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const start = utc(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   let end: number;
-  if (!mo) end = Date.UTC(year + 1, 0, 1) - offsetMinutes * 60_000;
-  else if (!d) end = Date.UTC(year, month, 1) - offsetMinutes * 60_000;
+  if (!mo) end = utc(year + 1, 0, 1) - offsetMinutes * 60_000;
+  else if (!d) end = utc(year, month, 1) - offsetMinutes * 60_000;
   else if (!h) end = start + 86_400_000;
   else if (!s) end = start + 60_000;
   else if (!frac) end = start + 1000;
   else end = start + 1;
-  return { lo: toIso(start), hi: toIso(end - 1) };
+  return { lo: instantText(start), hi: instantText(end - 1) };
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utc(year, month, 0)).getUTCDate();
 }
 
-function toIso(ms: number): string {
+/** Date.UTC without its rule that years 0–99 mean 1900–1999: year 0050 stays 50 AD. */
+function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hour, minute, second, millis);
+  return date.getTime();
+}
+
+
+/** Milliseconds of an instant from instantText; ±Infinity for the open ends. */
+export function instantMillis(text: string): number {
+  if (text === MIN_INSTANT) return -Infinity;
+  if (text === MAX_INSTANT) return Infinity;
+  return Date.parse(text);
+}
+
+/**
+ * An instant as the index stores it: ISO 8601, or -infinity/infinity outside years 1–9999 (what
+ * a four-digit year and PostgreSQL's timestamptz both hold).
+ */
+export function instantText(ms: number): string {
   const date = new Date(ms);
   if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) {
     return ms < 0 ? MIN_INSTANT : MAX_INSTANT;

@@ -32,6 +32,43 @@ const NOT_SUPPORTED_SPECIAL = "special parameters (_text, _content, _query, _fil
 /** A rejected parameter: a 400 naming it, or ignored under lenient handling. */
 class Rejected extends Error {}
 
+/**
+ * Bounds on one search, so a single request cannot make the hub compile or PostgreSQL plan a
+ * statement for seconds (found by fuzzing: 300 AND-ed names planned for 35 s; six untyped chain
+ * levels through multi-target references grew to 16,000 bind values).
+ */
+export const SEARCH_BOUNDS = {
+  /** Filters (parameters other than result parameters) in one request; OR lists count once. */
+  filters: 50,
+  /** Links of one chain or `_has` path (`subject.organization.partof...`). */
+  chainDepth: 8,
+  /** Conditions one parameter may expand to: an untyped chain reaches every target type. */
+  expandedConditions: 256,
+  /** Keys of `_sort`. */
+  sortKeys: 8,
+} as const;
+
+/** Counts what one parameter expands to while it is parsed, and stops it at the bounds. */
+class Expansion {
+  readonly depth: number;
+  readonly #count: { conditions: number };
+  constructor(depth = 0, count = { conditions: 0 }) {
+    this.depth = depth;
+    this.#count = count;
+  }
+  /** One link further down a chain or `_has`. */
+  deeper(): Expansion {
+    if (this.depth >= SEARCH_BOUNDS.chainDepth) throw new Rejected(`chains and _has nest at most ${SEARCH_BOUNDS.chainDepth} levels deep`);
+    return new Expansion(this.depth + 1, this.#count);
+  }
+  /** One more condition this parameter compiles to. */
+  condition(): void {
+    if (++this.#count.conditions > SEARCH_BOUNDS.expandedConditions) {
+      throw new Rejected(`expands to more than ${SEARCH_BOUNDS.expandedConditions} conditions: name the target type of each link (subject:Patient.name=...)`);
+    }
+  }
+}
+
 export function parseSearchRequest(
   resourceType: string,
   query: [string, string][],
@@ -56,7 +93,12 @@ export function parseSearchRequest(
     try {
       const base = rawName.split(':')[0];
       if (RESULT_PARAMS.has(base)) applyResultParam(request, rawName, value, registry, limits);
-      else request.filters.push(parseFilter(searched, rawName, value, registry));
+      else {
+        if (request.filters.length >= SEARCH_BOUNDS.filters) {
+          throw new Invalid(`A search may combine at most ${SEARCH_BOUNDS.filters} parameters; '${rawName}' is one too many`, [rawName]);
+        }
+        request.filters.push(parseFilter(searched, rawName, value, registry, new Expansion()));
+      }
     } catch (err) {
       if (!(err instanceof Rejected)) throw err;
       if (lenient) request.ignored.push(rawName);
@@ -70,10 +112,11 @@ export function parseSearchRequest(
  * One parameter as a filter on `types` (one type, or the types of a system search): `_has:...`,
  * a chain `ref[:Type].rest`, or a plain `name[:modifier]`.
  */
-function parseFilter(types: string[], name: string, value: string, registry: SearchParameterRegistry): Filter {
-  if (name.startsWith('_has:')) return parseHas(types, name, value, registry);
+function parseFilter(types: string[], name: string, value: string, registry: SearchParameterRegistry, expansion: Expansion): Filter {
+  expansion.condition();
+  if (name.startsWith('_has:')) return parseHas(types, name, value, registry, expansion.deeper());
   const dot = name.indexOf('.');
-  if (dot > 0) return parseChain(types, name.slice(0, dot), name.slice(dot + 1), value, registry);
+  if (dot > 0) return parseChain(types, name.slice(0, dot), name.slice(dot + 1), value, registry, expansion.deeper());
   const [code, modifier] = splitModifier(name);
   const param = commonParam(types, code, registry);
   const filter = valueFilter(param, modifier, value, registry);
@@ -81,7 +124,7 @@ function parseFilter(types: string[], name: string, value: string, registry: Sea
   return { ...filter, keysTokens: true, ...(registry.keyedTokensImply(types[0], code) ? { impliedByKeyedTokens: true } : {}) };
 }
 
-function parseHas(types: string[], name: string, value: string, registry: SearchParameterRegistry): Filter {
+function parseHas(types: string[], name: string, value: string, registry: SearchParameterRegistry, expansion: Expansion): Filter {
   const [, type, refCode, ...rest] = name.split(':');
   if (!type || !refCode || rest.length === 0) throw new Rejected('_has takes the form _has:Type:reference:parameter=value');
   if (!registry.isResourceType(type)) throw new Rejected(`_has: unknown resource type '${type}'`);
@@ -90,10 +133,10 @@ function parseHas(types: string[], name: string, value: string, registry: Search
   if (reference.targets.length && !types.some((t) => reference.targets.includes(t))) {
     throw new Rejected(`_has: ${type}.${refCode} cannot point at ${types.join(' or ')}`);
   }
-  return { kind: 'has', type, reference, inner: parseFilter([type], rest.join(':'), value, registry) };
+  return { kind: 'has', type, reference, inner: parseFilter([type], rest.join(':'), value, registry, expansion) };
 }
 
-function parseChain(types: string[], head: string, rest: string, value: string, registry: SearchParameterRegistry): Filter {
+function parseChain(types: string[], head: string, rest: string, value: string, registry: SearchParameterRegistry, expansion: Expansion): Filter {
   const [code, targetType] = splitModifier(head);
   const param = commonParam(types, code, registry);
   if (param.type !== 'reference') throw new Rejected(`'${code}' is not a reference parameter, so it cannot be chained`);
@@ -103,7 +146,7 @@ function parseChain(types: string[], head: string, rest: string, value: string, 
   const nextCode = splitModifier(rest.split('.')[0])[0];
   const reachable = nextCode.startsWith('_has') ? candidates : candidates.filter((t) => registry.get(t, nextCode));
   if (reachable.length === 0) throw new Rejected(`no resource type that '${code}' can point at has a parameter '${nextCode}'`);
-  return { kind: 'chain', param, targets: reachable.map((type) => ({ type, inner: parseFilter([type], rest, value, registry) })) };
+  return { kind: 'chain', param, targets: reachable.map((type) => ({ type, inner: parseFilter([type], rest, value, registry, expansion) })) };
 }
 
 /** The parameter `code` of all `types` (a system search may use only parameters they share). */
@@ -153,8 +196,10 @@ function applyResultParam(request: SearchRequest, rawName: string, value: string
     case '_cursor':
       request.cursor = value;
       break;
-    case '_sort':
-      request.sort = value.split(',').filter(Boolean).map((key): SortKey => {
+    case '_sort': {
+      const keys = value.split(',').filter(Boolean);
+      if (keys.length > SEARCH_BOUNDS.sortKeys) throw new Invalid(`_sort takes at most ${SEARCH_BOUNDS.sortKeys} keys, got ${keys.length}`, ['_sort']);
+      request.sort = keys.map((key): SortKey => {
         const descending = key.startsWith('-');
         const code = descending ? key.slice(1) : key;
         const defs = (request.types ?? [request.resourceType]).map((t) => registry.get(t, code));
@@ -165,6 +210,7 @@ function applyResultParam(request: SearchRequest, rawName: string, value: string
         return { param, descending };
       });
       break;
+    }
     case '_include':
     case '_revinclude':
       if (modifier !== undefined && modifier !== 'iterate' && modifier !== 'recurse') throw new Rejected(`modifier ':${modifier}' is not supported (use :iterate)`);

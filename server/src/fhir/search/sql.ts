@@ -47,19 +47,42 @@ function sortExpression(key: SortKey, params: SqlParams): { expr: string; cast: 
   };
 }
 
+/** Where the next page starts: the last row's sort keys and seq, for the sort it was made under. */
 interface Cursor {
   keys: (string | null)[];
   seq: string;
+  /** The `_sort` the keys belong to: a cursor taken to another sort would compare unlike keys. */
+  sort: string;
 }
 
-export function encodeCursor(cursor: Cursor): string {
+const MAX_SEQ = 2n ** 63n - 1n;
+
+/** How PostgreSQL prints the sort keys a cursor carries back, by the SQL type they are cast to. */
+const KEY_TEXT: Record<string, RegExp> = {
+  text: /^[^\u0000]*$/,
+  numeric: /^-?\d+(\.\d+)?$/,
+  timestamptz: /^(-?infinity|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}( BC)?)$/,
+};
+
+function sortSignature(request: SearchRequest): string {
+  return request.sort.map((key) => `${key.descending ? '-' : ''}${key.param.code}`).join(',');
+}
+
+function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(text: string, keyCount: number): Cursor {
+/**
+ * The cursor of a request, checked against it. Values that pass but still do not fit their sort
+ * key's SQL type (an edited date, say) are rejected by PostgreSQL, which the repository answers
+ * with the same 400.
+ */
+function decodeCursor(text: string, request: SearchRequest, casts: string[]): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (Array.isArray(cursor.keys) && cursor.keys.length === keyCount && /^\d+$/.test(cursor.seq)) return cursor;
+    const keysFit = Array.isArray(cursor.keys) && cursor.keys.length === casts.length && cursor.keys.every((k, n) => k === null || (typeof k === 'string' && KEY_TEXT[casts[n]].test(k)));
+    const seqFits = typeof cursor.seq === 'string' && /^\d{1,19}$/.test(cursor.seq) && BigInt(cursor.seq) <= MAX_SEQ;
+    if (keysFit && seqFits && cursor.sort === sortSignature(request)) return cursor;
   } catch {
     // fall through
   }
@@ -83,7 +106,7 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
 
   let after = '';
   if (request.cursor) {
-    const cursor = decodeCursor(request.cursor, keys.length);
+    const cursor = decodeCursor(request.cursor, request, keys.map((k) => k.cast));
     const clauses: string[] = [];
     const equalSoFar: string[] = [];
     keys.forEach((k, n) => {
@@ -132,8 +155,8 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
   return result;
 }
 
-export function cursorAfter(row: Record<string, unknown>, keyCount: number): string {
-  const keys: (string | null)[] = [];
-  for (let n = 0; n < keyCount; n++) keys.push((row[`k${n}`] as string | null) ?? null);
-  return encodeCursor({ keys, seq: String(row.seq_text) });
+/** The cursor of the page after the one ending with `row`. */
+export function cursorAfter(row: Record<string, unknown>, request: SearchRequest): string {
+  const keys = request.sort.map((_key, n) => (row[`k${n}`] as string | null) ?? null);
+  return encodeCursor({ keys, seq: String(row.seq_text), sort: sortSignature(request) });
 }

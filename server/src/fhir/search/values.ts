@@ -2,7 +2,7 @@
 // Columns function, so the same code matches a row of a plain index table (`i.code`) and one
 // component of a composite row (`i.parts->1->>1`).
 import { Invalid } from '../errors.js';
-import { dateRange } from '../index/date-range.js';
+import { dateRange, instantMillis, instantText } from '../index/date-range.js';
 import { escapeLike, normalizeString } from '../index/normalize.js';
 import type { CodeSet, Prefix } from './model.js';
 import { PREFIXES } from './model.js';
@@ -169,21 +169,32 @@ export function dateCondition(value: string, lo: string, hi: string, params: Sql
       return `${hi} < ${p.lo}`;
     case 'ap': {
       // Approximately: within 10% of the distance between the value and now, at least a day.
-      const centre = Date.parse(range.lo);
-      const slack = Math.max(86_400_000, Math.abs(Date.now() - centre) * 0.1);
-      const aLo = params.add(new Date(Date.parse(range.lo) - slack).toISOString());
-      const aHi = params.add(new Date(Date.parse(range.hi) + slack).toISOString());
+      // An open end (a date beyond year 9999 in UTC) stays open; widening clamps at years 1–9999.
+      const centre = instantMillis(range.lo);
+      const slack = Number.isFinite(centre) ? Math.max(86_400_000, Math.abs(Date.now() - centre) * 0.1) : 86_400_000;
+      const aLo = params.add(instantText(instantMillis(range.lo) - slack));
+      const aHi = params.add(instantText(instantMillis(range.hi) + slack));
       return `(${hi} >= ${aLo}::timestamptz and ${lo} <= ${aHi}::timestamptz)`;
     }
   }
 }
 
 const NUMBER_PATTERN = /^[+-]?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
+/**
+ * Largest exponent and length a searched number may have. PostgreSQL's numeric holds 131,072
+ * digits before the point and 16,383 after; far smaller bounds still cover every real value.
+ */
+const MAX_NUMBER_EXPONENT = 1000;
+const MAX_NUMBER_LENGTH = 100;
 
 /** Numbers carry their precision: `100` means [99.5, 100.5). */
 function numberCondition(value: string, column: string, params: SqlParams, code: string): string {
   const [prefix, text] = splitPrefix(value);
   if (!NUMBER_PATTERN.test(text)) throw new Invalid(`Search parameter '${code}': '${text}' is not a number`, [code]);
+  const exponent = Math.abs(Number(text.split(/[eE]/)[1] ?? 0));
+  if (text.length > MAX_NUMBER_LENGTH || !(exponent <= MAX_NUMBER_EXPONENT)) {
+    throw new Invalid(`Search parameter '${code}': '${text.slice(0, 40)}' is out of range (at most ${MAX_NUMBER_LENGTH} characters and an exponent within ±${MAX_NUMBER_EXPONENT})`, [code]);
+  }
   const n = params.add(text);
   const decimals = (text.split(/[eE]/)[0].split('.')[1] ?? '').length;
   const withinPrecision = () => {
