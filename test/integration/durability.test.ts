@@ -325,7 +325,7 @@ describe.each(backends)('durability on %s: kill -9 during writes, restart on the
   it('nothing else was written: every stored resource belongs to one whole write, none lacks its search index', async () => {
     const all = async (type: string) => {
       const out: Json[] = [];
-      let next: string | undefined = `${restarted.base}/${type}?_count=1000`;
+      let next: string | undefined = `${restarted.base}/${type}${type.includes('?') ? '&' : '?'}_count=1000`;
       while (next) {
         const res = await restarted.fetch(next, { signal: AbortSignal.timeout(30_000) });
         expect(res.status).toBe(200);

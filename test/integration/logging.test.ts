@@ -1,4 +1,5 @@
 // Structured logs: one JSON line per request with its request id; no patient data above debug.
+import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHub, type Hub } from '../../server/src/app.js';
@@ -10,6 +11,7 @@ describe('request logging', () => {
   let hub: Hub;
   let base: string;
   let authed: typeof fetch;
+  let token: string;
   const admin = newBootstrapClient();
   const lines: string[] = [];
 
@@ -20,7 +22,7 @@ describe('request logging', () => {
     hub = await createHub(config, { logger: createLogger('info', false, stream) });
     const url = (await hub.listen()).url;
     base = `${url}/fhir`;
-    const token = await clientCredentialsToken(url, admin);
+    token = await clientCredentialsToken(url, admin);
     authed = fetchWithToken(() => token);
   });
   afterAll(async () => {
@@ -55,5 +57,22 @@ describe('request logging', () => {
     const shared = lines.map((line) => JSON.parse(line)).filter((e) => e.message === 'request' && e.path.startsWith('/imaging/shared/'));
     expect(shared.map((e) => e.path)).toEqual(['/imaging/shared/[token]/dicomweb/studies/1.2.3/metadata']);
     expect(lines.join('\n')).not.toContain(token);
+  });
+
+  it('a STOW-RS upload the client cuts off is logged at info, not as an error with a stack', async () => {
+    const origin = base.replace(/\/fhir$/, '');
+    await new Promise<void>((resolve) => {
+      const req = request(`${origin}/dicomweb/studies`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/related; type="application/dicom"; boundary=cut' },
+      });
+      req.on('error', () => resolve());
+      req.write('--cut\r\nContent-Type: application/dicom\r\n\r\n');
+      req.write(Buffer.alloc(64 * 1024, 1), () => setTimeout(() => req.destroy(), 100));
+    });
+    for (let i = 0; i < 100 && !lines.some((l) => l.includes('mid-upload')); i++) await new Promise((r) => setTimeout(r, 20));
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.filter((e) => /mid-upload/.test(e.message)).map((e) => e.level)).toEqual(['info']);
+    expect(entries.filter((e) => e.level === 'error')).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 // Writes the study/series/instance index rows for a batch of stored instances in one transaction
-// (a STOW request's instances commit together: one WAL flush, not one per instance). Studies are
-// upserted first, in UID order: their row locks make concurrent batches into one study take
-// turns, so the checks and count increments that follow see each other's committed rows. Counts
-// are kept by increment (only for rows this batch really inserted), never recounted.
+// (a STOW request's instances commit together: one WAL flush, not one per instance). Each study
+// is locked first, in UID order, with an advisory lock (it may not have a row yet): concurrent
+// batches into one study take turns, so the checks and count increments that follow see each
+// other's committed rows. Only then are studies written, and only for instances that passed the
+// checks: a rejected instance changes nothing. Counts are kept by increment (only for rows this
+// batch really inserted), never recounted.
 import type { SqlExecutor } from '../db/database.js';
 import type { InstanceRecord, PersonNameParts } from './instance-record.js';
 
@@ -31,9 +33,8 @@ const nameKey = (name: PersonNameParts | undefined) => (name ? [name.Alphabetic 
 
 export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<IndexResult[]> {
   const results: IndexResult[] = items.map(() => ({ ok: true }));
-  const byStudy = new Map<string, IndexItem>();
-  for (const item of items) byStudy.set(item.record.studyUid, item); // the last instance's attributes win
-  for (const uid of [...byStudy.keys()].sort()) await upsertStudy(tx, byStudy.get(uid)!);
+  const studyUids = [...new Set(items.map((i) => i.record.studyUid))];
+  await tx.query('select pg_advisory_xact_lock(h) from (select distinct hashtext(u) as h from unnest($1::text[]) u order by 1) s', [studyUids.map((u) => `dicom-study:${u}`)]);
 
   // A series belongs to one study; an instance to one series.
   const seriesUids = [...new Set(items.map((i) => i.record.seriesUid))];
@@ -66,6 +67,9 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
   });
   if (!accepted.length) return results;
 
+  const byStudy = new Map<string, IndexItem>();
+  for (const item of accepted) byStudy.set(item.record.studyUid, item); // the last instance's attributes win
+  for (const uid of [...byStudy.keys()].sort()) await upsertStudy(tx, byStudy.get(uid)!);
   const newSeries = await upsertSeries(tx, accepted);
   const inserted = await upsertInstances(tx, accepted);
   const perSeries = new Map<string, number>();

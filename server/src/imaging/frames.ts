@@ -54,15 +54,18 @@ export function canSendUncompressed(source: FrameSource): boolean {
   return !source.encapsulated || DECODABLE.has(source.transfer_syntax);
 }
 
-/** Parses "1,3,5" against the instance's frame count; 404 names the frames it does not have. */
+/**
+ * Parses "1,3,5" against the instance's frame count; 404 names the frames it does not have. A
+ * frame asked for twice is sent once, so no list asks for more than the instance holds.
+ */
 export function frameNumbers(list: string, source: FrameSource): number[] {
   const count = source.frames ?? (source.pixel_offset === null && !source.encapsulated ? 0 : 1);
   if (count === 0) throw new NotFound('This instance has no pixel data, so no frames');
   const numbers = list.split(',').map((n) => n.trim());
   if (numbers.some((n) => !/^\d{1,9}$/.test(n))) throw new NotFound(`Frame list '${list.slice(0, 40)}' must be comma-separated frame numbers (from 1)`);
   const bad = numbers.map(Number).filter((n) => n < 1 || n > count);
-  if (bad.length) throw new NotFound(`Frame ${bad.join(', ')} does not exist; this instance has ${count} frame(s)`);
-  return numbers.map(Number);
+  if (bad.length) throw new NotFound(`Frame ${[...new Set(bad)].slice(0, 20).join(', ')} does not exist; this instance has ${count} frame(s)`);
+  return [...new Set(numbers.map(Number))];
 }
 
 export async function readFrames(blobs: BlobStore, source: FrameSource, numbers: number[], uncompressed: boolean): Promise<FramePart[]> {
@@ -70,13 +73,14 @@ export async function readFrames(blobs: BlobStore, source: FrameSource, numbers:
   if (native && source.transfer_syntax !== TS.deflatedLE && source.frame_length !== null && source.pixel_offset !== null) {
     const length = Number(source.frame_length);
     const swap = source.transfer_syntax === TS.explicitBE ? (source.bits_allocated ?? 8) / 8 : 1;
-    return Promise.all(
-      numbers.map(async (n) => {
-        const bytes = await blobs.read(source.blob_key, Number(source.pixel_offset) + (n - 1) * length, length);
-        if (bytes.length < length) throw new Unprocessable(`Frame ${n} runs past the end of the stored object`);
-        return uncompressedPart(swap > 1 ? swapBytes(bytes, swap) : bytes);
-      }),
-    );
+    // One read from the first frame asked for to the last: at most the pixel data once.
+    const first = Math.min(...numbers);
+    const span = await blobs.read(source.blob_key, Number(source.pixel_offset) + (first - 1) * length, (Math.max(...numbers) - first + 1) * length);
+    return numbers.map((n) => {
+      const bytes = span.subarray((n - first) * length, (n - first + 1) * length);
+      if (bytes.length < length) throw new Unprocessable(`Frame ${n} runs past the end of the stored object`);
+      return uncompressedPart(swap > 1 ? swapBytes(bytes, swap) : bytes);
+    });
   }
   if (!native && uncompressed && !DECODABLE.has(source.transfer_syntax)) {
     throw new NotAcceptable(`Frames are stored as ${source.transfer_syntax}, which this hub cannot decode; ask with transfer-syntax=* (or for ${storedMediaType(source.transfer_syntax)})`);

@@ -5,7 +5,7 @@
 import express, { Router, type Request } from 'express';
 import type { AccessControl, Actor } from '../fhir/access/access-control.js';
 import { VIEWER_PATH } from '../auth/built-in-clients.js';
-import { Forbidden, Invalid } from '../fhir/errors.js';
+import { Forbidden, Invalid, NotFound } from '../fhir/errors.js';
 import { readableStudy, type DicomwebContext, type DicomwebServices } from './dicomweb/context.js';
 import { dicomwebRoutes } from './dicomweb/routes.js';
 import { pacsRoutes, type PacsGateway } from './pacs-api.js';
@@ -60,7 +60,8 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
     requireRole(ctx, SHARING_ROLES, 'revoke shares');
     ctx.access.check('update', 'ImagingStudy');
     const existing = await ctx.shares.get(req.params.id as string);
-    const study = await readableStudy(ctx, existing?.studyUid ?? '0');
+    if (!existing) throw new NotFound(`No share ${(req.params.id as string).slice(0, 40)}`);
+    const study = await readableStudy(ctx, existing.studyUid);
     const share = await ctx.shares.revoke(req.params.id as string);
     ctx.audit.record(ctx.access.actor, { kind: 'operation', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `share ${share.id} revoked` });
     res.json(share);
@@ -72,8 +73,15 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
     ctx.access.check('update', 'ImagingStudy');
     const study = await readableStudy(ctx, studyOf(req));
     const recognition = parseRecognition(req.body, ctx.access.actor.user ?? ctx.access.actor.organization ?? ctx.access.actor.clientId);
+    const before = await loadRecognition(ctx.db, study.studyUid);
     await saveRecognition(ctx.db, study.studyUid, recognition);
-    await ctx.linker.refresh(study.studyUid, ctx.base);
+    try {
+      await ctx.linker.refresh(study.studyUid, ctx.base);
+    } catch (err) {
+      // The ImagingStudy could not carry the mark: the study keeps the one it had.
+      await saveRecognition(ctx.db, study.studyUid, before ?? null);
+      throw err;
+    }
     ctx.audit.record(ctx.access.actor, { kind: 'update', type: 'ImagingStudy', id: study.imagingStudyId, outcome: 'success', patients: study.patientRef ? [study.patientRef] : [], detail: `recognition ${recognition.mark} ${recognition.qcStatus}` });
     res.json(recognition);
   });
@@ -82,7 +90,8 @@ export function imagingApiRoutes(contextFor: (req: Request) => DicomwebContext, 
     const ctx = contextFor(req);
     const study = await readableStudy(ctx, studyOf(req));
     const recognition = await loadRecognition(ctx.db, study.studyUid);
-    res.status(recognition ? 200 : 404).json(recognition ?? { message: 'This study carries no recognition mark' });
+    if (!recognition) throw new NotFound('This study carries no recognition mark');
+    res.json(recognition);
   });
   return router;
 }

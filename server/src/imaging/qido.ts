@@ -81,6 +81,10 @@ export function compileQido(query: QidoQuery): CompiledQido {
   let fuzzy = false;
   const includeFields = new Set<string>();
   let includeAll = false;
+  // PostgreSQL's text cannot hold a NUL, and no DICOM value does either.
+  if ([query.studyUid, query.seriesUid, ...query.params.flat()].some((text) => text?.includes('\u0000'))) {
+    throw new Invalid('The query holds a NUL character (%00), which no DICOM key or value may contain');
+  }
   for (const [name, value] of query.params) {
     const lower = name.toLowerCase();
     if (lower === 'limit') limit = count(name, value, 1, MAX_LIMIT);
@@ -105,8 +109,8 @@ export function compileQido(query: QidoQuery): CompiledQido {
       continue;
     }
     includeFields.add(key.tag);
-    if (value === '') continue; // universal matching
-    where.push(condition(key, value, fuzzy, bind));
+    const matching = value === '' ? undefined : condition(key, value, fuzzy, bind);
+    if (matching) where.push(matching); // else universal matching
   }
   if (query.studyUid) where.push(`s.study_uid = ${bind(query.studyUid)}`);
   if (query.seriesUid) where.push(`se.series_uid = ${bind(query.seriesUid)}`);
@@ -131,11 +135,13 @@ export function compileQido(query: QidoQuery): CompiledQido {
   return { sql, values, limit, offset, includeFields: includeAll ? 'all' : includeFields, ignored };
 }
 
-function condition(key: KeyDef, value: string, fuzzy: boolean, bind: (v: unknown) => string): string {
+/** The SQL condition of one key's value; undefined for universal matching (a list of no values). */
+function condition(key: KeyDef, value: string, fuzzy: boolean, bind: (v: unknown) => string): string | undefined {
   const col = key.column;
   switch (key.match) {
     case 'uid': {
       const uids = value.split(/[,\\]/).map((u) => u.trim()).filter(Boolean);
+      if (uids.length === 0) return undefined;
       if (uids.some((u) => !/^[0-9.]{1,64}$/.test(u))) throw new Invalid(`${key.keyword}: '${value}' is not a UID or a comma-separated list of UIDs`);
       return uids.length === 1 ? `${col} = ${bind(uids[0])}` : `${col} = any(${bind(uids)})`;
     }
@@ -147,10 +153,11 @@ function condition(key: KeyDef, value: string, fuzzy: boolean, bind: (v: unknown
     }
     case 'array': {
       const codes = value.split(/[,\\]/).map((c) => c.trim()).filter(Boolean);
-      return `${col} && ${bind(codes)}::text[]`;
+      return codes.length === 0 ? undefined : `${col} && ${bind(codes)}::text[]`;
     }
     case 'list': {
       const codes = value.split(/[,\\]/).map((c) => c.trim()).filter(Boolean);
+      if (codes.length === 0) return undefined;
       return codes.length === 1 ? textCondition(col, codes[0], bind) : `(${codes.map((c) => textCondition(col, c, bind)).join(' or ')})`;
     }
     case 'name':

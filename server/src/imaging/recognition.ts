@@ -25,12 +25,16 @@ export interface Recognition {
 export function parseRecognition(body: unknown, by: string | undefined): Recognition {
   const input = (body ?? {}) as Record<string, unknown>;
   const region = input.region;
-  if (typeof region !== 'string' || !/^\S{1,8}$/.test(region)) throw new Invalid('region must be the regional prefix of the HR mark (1 to 8 characters, e.g. "沪")');
+  if (typeof region !== 'string' || !/^[^\s\p{Cc}]{1,8}$/u.test(region)) throw new Invalid('region must be the regional prefix of the HR mark (1 to 8 characters, e.g. "沪")');
   const qc = (value: unknown, what: string): QcStatus => {
     if (!QC.includes(value as QcStatus)) throw new Invalid(`${what} must be one of ${QC.join(', ')}`);
     return value as QcStatus;
   };
-  const series = input.series === undefined ? undefined : Object.fromEntries(Object.entries(input.series as Record<string, unknown>).map(([uid, status]) => {
+  const given = input.series;
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new Invalid('series must be an object from Series Instance UID to QC status');
+  }
+  const series = given === undefined ? undefined : Object.fromEntries(Object.entries(given).map(([uid, status]) => {
     if (!/^[0-9.]{1,64}$/.test(uid)) throw new Invalid(`series key '${uid}' is not a Series Instance UID`);
     return [uid, qc(status, `QC status of series ${uid}`)];
   }));

@@ -32,6 +32,8 @@ export interface Share {
 }
 
 const MAX_LINK_HOURS = 24 * 30;
+/** Share ids are UUIDs; anything else names no share (and never reaches the database). */
+const SHARE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_FAILED_CODES = 10;
 
 interface ShareRow {
@@ -76,7 +78,10 @@ export class ShareService {
   /** Creates a share; for a link, also returns the secret token (shown once, never stored). */
   async create(request: ShareRequest, createdBy: string): Promise<{ share: Share; token?: string }> {
     const { kind } = request;
-    if (!['organization', 'practitioner', 'link'].includes(kind)) throw new Invalid(`kind must be organization, practitioner or link, not '${kind}'`);
+    if (!['organization', 'practitioner', 'link'].includes(kind)) throw new Invalid(`kind must be organization, practitioner or link, not ${JSON.stringify(kind) ?? 'missing'}`);
+    for (const field of ['recipient', 'accessCode'] as const) {
+      if (request[field] !== undefined && typeof request[field] !== 'string') throw new Invalid(`${field} must be a string`);
+    }
     const hours = request.expiresInHours;
     if (hours !== undefined && (!Number.isFinite(hours) || hours <= 0 || hours > MAX_LINK_HOURS)) throw new Invalid(`expiresInHours must be between 0 and ${MAX_LINK_HOURS}`);
     if (kind === 'link' && hours === undefined) throw new Invalid('A link share must expire: give expiresInHours');
@@ -99,6 +104,7 @@ export class ShareService {
   }
 
   async get(id: string): Promise<Share | undefined> {
+    if (!SHARE_ID.test(id)) return undefined;
     const [row] = await this.db.query<ShareRow>('select * from imaging_share where id = $1', [id]);
     return row && toShare(row);
   }
@@ -108,6 +114,7 @@ export class ShareService {
   }
 
   async revoke(id: string): Promise<Share> {
+    if (!SHARE_ID.test(id)) throw new NotFound(`No share ${id.slice(0, 40)}`);
     const rows = await this.db.query<ShareRow>('update imaging_share set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *', [id]);
     if (!rows.length) throw new NotFound(`No share ${id}`);
     return toShare(rows[0]);

@@ -15,8 +15,10 @@ export async function qido(ctx: DicomwebContext, req: Request, res: Response, le
   const patients = [...new Set(rows.map((r) => r.patient_ref as string | null).filter((p): p is string => !!p))];
   ctx.audit.record(ctx.access.actor, { kind: 'search-type', type: 'ImagingStudy', outcome: 'success', patients, query: new URL(req.originalUrl, 'http://x').search.slice(1), dicomEvent: 'query' });
   if (compiled.ignored.length) {
-    // PS3.18 §8.3.4.1: keys the origin server does not support are ignored, with a warning.
-    res.setHeader('Warning', `299 suhe "These query keys are not supported and were ignored: ${compiled.ignored.join(', ').replace(/"/g, "'")}"`);
+    // PS3.18 §8.3.4.1: keys the origin server does not support are ignored, with a warning. The
+    // keys are the client's text: only printable ASCII goes into a header, and not too much of it.
+    const keys = compiled.ignored.join(', ').replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+    res.setHeader('Warning', `299 suhe "These query keys are not supported and were ignored: ${keys.length > 1000 ? `${keys.slice(0, 1000)}...` : keys}"`);
   }
   res.status(200).type('application/dicom+json').send(JSON.stringify(rows.map((row) => qidoResult(level, row, ctx.base, compiled.includeFields))));
 }

@@ -47,20 +47,30 @@ export async function stow(ctx: DicomwebContext, req: Request, res: Response, st
       else if (pending.push(prepared.instance) >= INDEX_BATCH) await flush();
     }
   } catch (err) {
-    // The instances that arrived whole are kept, and their studies brought up to date.
+    // The instances that arrived whole are kept, their studies brought up to date and audited.
     await flush();
-    await refreshStudies(ctx, stored).catch(() => undefined);
+    auditStored(ctx, stored, await refreshStudies(ctx, stored));
+    if (req.destroyed || (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      // The sender went away mid-upload: nobody is left to answer, and nothing went wrong here.
+      ctx.logger.info('STOW-RS: the client closed the connection mid-upload; the instances that arrived whole are kept', { stored: stored.length });
+      return;
+    }
     if (err instanceof MultipartError) throw new Invalid(`STOW-RS body: ${err.message}`);
     throw err;
   }
   await flush();
   if (!stored.length && !failed.length) throw new Invalid('STOW-RS: the body holds no parts; send one application/dicom part per instance');
-  for (const [uid, patient] of await refreshStudies(ctx, stored)) {
+  auditStored(ctx, stored, await refreshStudies(ctx, stored));
+  const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202;
+  res.status(status).type('application/dicom+json').send(JSON.stringify(stowResponse(ctx.base, stored, failed, studyUid)));
+}
+
+/** One AuditEvent per study stored into, naming its patient. */
+function auditStored(ctx: DicomwebContext, stored: Stored[], studies: Map<string, string | undefined>): void {
+  for (const [uid, patient] of studies) {
     const instances = stored.filter((s) => s.record.studyUid === uid).length;
     ctx.audit.record(ctx.access.actor, { kind: 'create', type: 'ImagingStudy', outcome: 'success', patients: patient ? [patient] : [], detail: `STOW-RS: ${instances} instance(s) of study ${uid}`, dicomEvent: 'instances-transferred' });
   }
-  const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202;
-  res.status(status).type('application/dicom+json').send(JSON.stringify(stowResponse(ctx.base, stored, failed, studyUid)));
 }
 
 /** Updates the ImagingStudy of each study stored into; returns each study's patient. */
