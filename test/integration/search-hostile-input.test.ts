@@ -117,6 +117,27 @@ describe.each(backends)('hostile searches on %s', (backend) => {
     expectRejected('2,000 sort keys', await postForm('Patient', `_sort=${Array(2000).fill('name').join(',')}`), '_sort takes at most 8 keys');
   });
 
+  it('at most 16 words in a :text search and 32 distinct include specs; repeated specs count once', async () => {
+    const words = (n: number) => Array.from({ length: n }, (_v, i) => `w${i}`).join('%20');
+    expect((await get(`Patient?name:text=${words(16)}`)).status).toBe(200);
+    expectRejected('17 words', await get(`Patient?name:text=${words(17)}`), 'at most 16 words');
+    const repeated = await postForm('Patient', `_revinclude=${Array(1500).fill('Observation:*').join(',')}`);
+    expect(repeated.status).toBe(200);
+    const distinct = ['Observation', 'Condition', 'Encounter', 'Procedure', 'MedicationRequest', 'DiagnosticReport', 'Immunization', 'AllergyIntolerance', 'CarePlan', 'ServiceRequest', 'DocumentReference', 'Goal', 'Flag', 'Claim', 'MedicationAdministration']
+      .flatMap((type) => ['subject', 'patient', 'encounter', 'performer'].map((param) => `${type}:${param}`));
+    const usable = [];
+    for (const spec of distinct) if ((await get(`Patient?_revinclude=${spec}`)).status === 200) usable.push(spec);
+    expect(usable.length).toBeGreaterThan(32);
+    expectRejected('33 specs', await postForm('Patient', `_revinclude=${usable.slice(0, 33).join(',')}`), 'at most 32 _include and _revinclude specs');
+  });
+
+  it('_since takes a FHIR instant from year 0001, in history and $everything alike', async () => {
+    for (const path of ['Patient/_history?_since=0000-01-01T00:00:00Z', `Patient/${patientId}/$everything?_since=0000-01-01T00:00:00Z`, 'Patient/_history?_since=Dec%201%202020']) {
+      expectRejected(path, await get(path), '_since must be an instant');
+    }
+    expect((await get('Patient/_history?_since=0001-01-01T00:00:00Z')).status).toBe(200);
+  });
+
   it('a long search stays followable through its next link; a request line over 64 KiB gets a 431 OperationOutcome', async () => {
     // _elements of 4,500 names: about 26 KB URL-encoded, more than Node's default 16 KiB request line.
     const elements = Array(4500).fill('name').join(',');

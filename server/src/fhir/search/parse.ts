@@ -1,6 +1,7 @@
 // Parses a FHIR search query string into a SearchRequest, rejecting what the server cannot
 // answer with a 400 that names the parameter (or, under `Prefer: handling=lenient`, ignoring it).
 import { Invalid } from '../errors.js';
+import { dateRange } from '../index/date-range.js';
 import type { Filter, IncludeSpec, SearchRequest, SortKey, SummaryMode, TotalMode, ValueFilter } from './model.js';
 import { COLUMN_PARAMS, type SearchParamDef, type SearchParameterRegistry } from './parameters.js';
 
@@ -46,6 +47,8 @@ export const SEARCH_BOUNDS = {
   expandedConditions: 256,
   /** Keys of `_sort`. */
   sortKeys: 8,
+  /** Distinct `_include` and `_revinclude` specs: 1,500 `Observation:*` took 2.8 s on one patient. */
+  includes: 32,
 } as const;
 
 /** Counts what one parameter expands to while it is parsed, and stops it at the bounds. */
@@ -214,7 +217,12 @@ function applyResultParam(request: SearchRequest, rawName: string, value: string
     case '_include':
     case '_revinclude':
       if (modifier !== undefined && modifier !== 'iterate' && modifier !== 'recurse') throw new Rejected(`modifier ':${modifier}' is not supported (use :iterate)`);
-      for (const spec of value.split(',')) request.include.push(parseInclude(spec, name === '_revinclude', modifier !== undefined, request, registry));
+      for (const spec of value.split(',')) {
+        const include = parseInclude(spec, name === '_revinclude', modifier !== undefined, request, registry);
+        if (request.include.some((known) => JSON.stringify(known) === JSON.stringify(include))) continue;
+        if (request.include.length >= SEARCH_BOUNDS.includes) throw new Invalid(`A search takes at most ${SEARCH_BOUNDS.includes} _include and _revinclude specs`, [rawName]);
+        request.include.push(include);
+      }
       break;
     case '_summary':
       if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw new Invalid(`_summary must be true, text, data, count or false, got '${value}'`, ['_summary']);
@@ -268,7 +276,10 @@ export function pageSize(text: string | undefined, limits: SearchLimits, fallbac
 
 /** `_since` of history and $everything: an instant, or undefined when absent. */
 export function sinceInstant(text: string | undefined): string | undefined {
-  if (text !== undefined && Number.isNaN(Date.parse(text))) throw new Invalid(`_since must be an instant, got '${text}'`, ['_since']);
+  // FHIR's own formats only (a four-digit year from 0001): what PostgreSQL's timestamptz reads as meant.
+  if (text !== undefined && (!dateRange(text) || /^0000/.test(text.trim()))) {
+    throw new Invalid(`_since must be an instant (YYYY-MM-DDThh:mm:ss+zz:zz), got '${text.slice(0, 40)}'`, ['_since']);
+  }
   return text;
 }
 

@@ -88,10 +88,14 @@ function wordsCondition(column: string, text: string, params: SqlParams): string
   return `(${textWords(text).map((w) => wordCondition(column, w, params)).join(' and ')})`;
 }
 
-/** The normalised words of a `:text` search. */
+const MAX_TEXT_WORDS = 16;
+
+/** The normalised words of a `:text` search (each once). */
 export function textWords(text: string): string[] {
-  const words = normalizeString(unescapeValue(text)).split(' ').filter(Boolean);
+  const words = [...new Set(normalizeString(unescapeValue(text)).split(' ').filter(Boolean))];
   if (words.length === 0) throw new Invalid('A :text search needs at least one word');
+  // Each word is a condition of its own: 200 words took PostgreSQL 8.6 s to plan.
+  if (words.length > MAX_TEXT_WORDS) throw new Invalid(`A :text search takes at most ${MAX_TEXT_WORDS} words, got ${words.length}`);
   return words;
 }
 
