@@ -65,6 +65,14 @@ describe.each(backends)('hostile imaging requests on %s', (backend) => {
     }
   });
 
+  it('at most 32 matching keys per query; a key with thousands of alternatives is one key', async () => {
+    const keys = (n: number) => Array.from({ length: n }, (_v, i) => `PatientName=A*${i}*`).join('&');
+    expect((await call(`/dicomweb/instances?${keys(32)}`)).status).toBe(200);
+    expectOutcome('33 keys', await call(`/dicomweb/instances?${keys(33)}`), 400, 'at most 32 matching keys');
+    const alternatives = await call(`/dicomweb/instances?Modality=${Array.from({ length: 3000 }, (_v, i) => `M${i}`).join(',')},MR`);
+    expect({ status: alternatives.status, found: alternatives.body.length }).toEqual({ status: 200, found: 1 });
+  });
+
   it('control characters in an ignored query key reach the Warning header only as printable text', async () => {
     const res = await call('/dicomweb/studies?%01odd%0Akey=1');
     expect(res.status).toBe(200);
