@@ -63,6 +63,11 @@ export interface InteractionContext {
 }
 
 export async function executeInteraction(ctx: InteractionContext, req: Interaction): Promise<InteractionResult> {
+  // No FHIR value holds a NUL, and PostgreSQL's text cannot: a %00 anywhere is the client's error
+  // (over HTTP and in a Bundle entry's request alike).
+  if ([...req.path, ...req.query.flat()].some((text) => text.includes('\u0000'))) {
+    throw new Invalid('The request holds a NUL character (%00), which no FHIR id, parameter or value may contain');
+  }
   const [type, id, sub, vid, ...rest] = req.path;
   if (rest.length > 0) throw new NotFound(`No such path: /${req.path.join('/')}`);
   if (type === undefined && req.method === 'GET') return searchSystem(ctx, req);

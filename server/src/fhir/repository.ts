@@ -287,7 +287,8 @@ export class FhirRepository {
 
   async vread(type: string, id: string, versionId: string): Promise<Resource> {
     this.checkType(type);
-    if (!/^\d+$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId}'`);
+    // Versions are PostgreSQL integers: nine digits always fit, and no resource reaches more.
+    if (!/^\d{1,9}$/.test(versionId)) throw new NotFound(`${type}/${id} has no version '${versionId.slice(0, 40)}'`);
     const rows = await (await this.reader()).query<{ content: Resource; deleted: boolean }>(
       'select content, deleted from resource_history where type = $1 and id = $2 and version_id = $3',
       [type, id, Number(versionId)],

@@ -52,7 +52,7 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       body = undefined; // an operation without input parameters
     } else if (method === 'POST' || method === 'PUT') body = jsonBody(req);
 
-    rejectUnstorableText(path, query);
+    rejectOverlongQuery(query);
     const result = await executeInteraction(options.context(base(req), req), {
       method,
       path,
@@ -94,11 +94,8 @@ function queryEntries(req: Request): [string, string][] {
  */
 export const MAX_QUERY_CHARACTERS = 32_768;
 
-/** No FHIR value holds a NUL, and PostgreSQL's text cannot: a %00 anywhere is the client's error. */
-function rejectUnstorableText(path: string[], query: [string, string][]): void {
-  if ([...path, ...query.flat()].some((text) => text.includes('\u0000'))) {
-    throw new Invalid('The request holds a NUL character (%00), which no FHIR id, parameter or value may contain');
-  }
+/** The query fits in a `next` link the HTTP server accepts. */
+function rejectOverlongQuery(query: [string, string][]): void {
   // Measured encoded, as the query travels in a link.
   const length = new URLSearchParams(query).toString().length;
   if (length > MAX_QUERY_CHARACTERS) throw new Invalid(`The query is ${length} characters long (URL-encoded); the hub takes at most ${MAX_QUERY_CHARACTERS}`);

@@ -30,6 +30,7 @@ export async function processBundle(ctx: InteractionContext, body: unknown, mini
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
     throw new Invalid(`Bundle.type must be batch or transaction, got '${bundle.type ?? '(none)'}'`, ['Bundle.type']);
   }
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw new Invalid('Bundle.entry must be a list of entries', ['Bundle.entry']);
   const entries = (bundle.entry ?? []).map((entry, index) => planEntry(entry, index));
   await settleVisibility(ctx); // before any transaction opens (see settleVisibility)
   const response = bundle.type === 'transaction' ? await runTransaction(ctx, entries) : await runBatch(ctx, entries);
@@ -39,10 +40,15 @@ export async function processBundle(ctx: InteractionContext, body: unknown, mini
 
 function planEntry(entry: BundleEntry, index: number): PlannedEntry {
   const where = `Bundle.entry[${index}]`;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Invalid(`${where} must be an object`, [where]);
   const request = entry.request;
-  if (!request?.method || !METHODS.has(request.method) || !request.url) {
+  if (typeof request?.method !== 'string' || !METHODS.has(request.method) || typeof request.url !== 'string' || !request.url) {
     throw new Invalid(`${where}.request needs a method (GET, POST, PUT, PATCH, DELETE) and a url`, [`${where}.request`]);
   }
+  for (const field of ['ifMatch', 'ifNoneExist'] as const) {
+    if (request[field] !== undefined && typeof request[field] !== 'string') throw new Invalid(`${where}.request.${field} must be a string`, [`${where}.request.${field}`]);
+  }
+  if (entry.fullUrl !== undefined && typeof entry.fullUrl !== 'string') throw new Invalid(`${where}.fullUrl must be a string`, [`${where}.fullUrl`]);
   const url = new URL(request.url.replace(/^\//, ''), 'http://bundle.invalid/');
   const path = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   let payload: unknown = entry.resource;

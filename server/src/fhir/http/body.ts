@@ -18,11 +18,36 @@ export function jsonBody(req: express.Request, allowed: string[] = JSON_TYPES): 
   if (!allowed.includes(mediaType)) {
     throw new UnsupportedMediaType(`Content-Type '${mediaType || '(none)'}' is not accepted here; use ${allowed.join(' or ')}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw new Invalid(`The body is not valid JSON: ${(err as Error).message}`);
   }
+  const depth = nestingDepth(parsed, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) throw new Invalid(`The body nests objects and arrays more than ${MAX_JSON_DEPTH} deep`);
+  return parsed;
+}
+
+/**
+ * Deepest nesting a body may have. Real resources stay far below it (a Bundle of Questionnaire
+ * responses with nested items: about 30); 5,000 nested contained resources overflowed the
+ * validator's stack.
+ */
+const MAX_JSON_DEPTH = 100;
+
+/** How deep `value` nests objects and arrays, walked without recursion; stops counting past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 export function mediaTypeOf(req: express.Request): string {
