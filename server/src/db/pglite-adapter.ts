@@ -8,6 +8,11 @@ import type { Database, SqlExecutor } from './database.js';
  * running initdb, which is most of PGlite's start (about 5 s against 1 s on a loaded machine).
  * PGlite is a single connection: its own queue serialises statements, and a transaction holds
  * that queue until it ends, so concurrent requests simply wait their turn.
+ *
+ * PGlite runs each statement on this thread and settles its promise as a microtask: a loop of
+ * statements (a batch Bundle, a $reindex) never gave pending I/O a turn, so every other request,
+ * even /healthz, waited for the whole loop (a batch of 2,000 reads: 5 s). Each statement's result
+ * therefore arrives after a turn of the event loop.
  */
 export async function openPglite(dataDir: string | undefined, onProgress: (line: string) => void = () => undefined, image?: Blob): Promise<Database> {
   if (dataDir) {
@@ -37,6 +42,7 @@ function pgliteDatabase(db: PGlite): Database {
   const toExecutor = (runner: { query: PGlite['query'] }): SqlExecutor => ({
     async query<T>(sql: string, params: unknown[] = []) {
       const result = await runner.query<T>(sql, params as unknown[]);
+      await new Promise((resolve) => setImmediate(resolve));
       return result.rows;
     },
   });
