@@ -277,6 +277,8 @@ describe.each(backends)('federation of three sources on %s', (backend) => {
     expect(undo.status).toBe(200);
     expect((await get<Patient>(`Patient/${patient.id}`)).link!.find((l) => l.type === 'refer')!.other.reference).toBe(golden);
     expect((await t.fetch(`${t.base}/Patient/$mpi-undo`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'action', valueString: action }] }) })).status).toBe(400);
+    // An action id beyond bigint names no action: a 400, not a database error.
+    expect((await t.fetch(`${t.base}/Patient/$mpi-undo`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'action', valueString: '99999999999999999999' }] }) })).status).toBe(400);
     const [{ n }] = await t.hub.db.query<{ n: number }>(`select count(*)::int as n from resource where type = 'AuditEvent' and content::text like '%$mpi-unlink action=${action}%'`);
     expect(Number(n)).toBeGreaterThan(0);
     const open = await get<Bundle>('Task?code=https://suhe.example.cn/fhir/CodeSystem/federation|mpi-review&status=requested');

@@ -22,3 +22,10 @@ export interface Database extends SqlExecutor {
   exec(script: string): Promise<void>;
   close(): Promise<void>;
 }
+
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** Whether text is a non-negative whole number a PostgreSQL bigint holds (a position, an action id). */
+export function isBigintText(text: string): boolean {
+  return /^\d{1,19}$/.test(text) && BigInt(text) <= MAX_BIGINT;
+}

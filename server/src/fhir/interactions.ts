@@ -7,6 +7,7 @@ import type { AuditTrail } from './access/audit-trail.js';
 import type { PatientCompartment } from './access/compartment.js';
 import { READ_ONLY_TYPES, allow, audit, auditedWrite, checkVisible, currentVersion, requireUnrestricted, restrictSearch, stampSource, visiblePatientsOf } from './access/enforce.js';
 import { findSingleMatch, conditionalCreate } from './conditional.js';
+import { isBigintText } from '../db/database.js';
 import { Gone, Invalid, MethodNotAllowed, NotFound, operationOutcome } from './errors.js';
 import type { FhirRepository, StoredJson } from './repository.js';
 import { historyBundle } from './search/bundle.js';
@@ -187,7 +188,7 @@ async function history(ctx: InteractionContext, req: Interaction, target: { type
   const params = new Map(req.query);
   const since = sinceInstant(params.get('_since'));
   const cursor = params.get('_cursor');
-  if (cursor !== undefined && !/^\d+$/.test(cursor)) throw new Invalid('_cursor is not valid: follow the Bundle links unchanged', ['_cursor']);
+  if (cursor !== undefined && !isBigintText(cursor)) throw new Invalid('_cursor is not valid: follow the Bundle links unchanged', ['_cursor']);
   const count = pageSize(params.get('_count'), ctx.limits, ctx.limits.defaultCount);
   let patients: string[] = [];
   if (target.type && target.id) {

@@ -4,6 +4,7 @@
 import type { Bundle, Parameters, ParametersParameter, Patient, Reference } from '@medplum/fhirtypes';
 import { allow, audit, requireUnrestricted } from '../../fhir/access/enforce.js';
 import { canSee } from '../../fhir/access/access-control.js';
+import { isBigintText } from '../../db/database.js';
 import { Invalid, NotFound } from '../../fhir/errors.js';
 import { isResidentIdSystem, parseResidentId, RESIDENT_ID_SYSTEMS } from '../../fhir/identity/resident-id.js';
 import type { InteractionContext } from '../../fhir/interactions.js';
@@ -122,7 +123,7 @@ export function mpiOperations(federation: Federation): ModuleOperation[] {
     patientOp('$mpi-undo', ['POST'], async (ctx, req) => {
       const params = parametersOf(req.body);
       const action = stringParam(params, 'action');
-      if (!action || !/^\d+$/.test(action)) throw new Invalid('$mpi-undo needs parameter "action": the action id a decision returned', ['action']);
+      if (!action || !isBigintText(action)) throw new Invalid('$mpi-undo needs parameter "action": the action id a decision returned', ['action']);
       return decide(ctx, federation, '$mpi-undo', async (sql) => ({ moves: await mpi.undoMoves(sql, action), reason: stringParam(params, 'reason'), undoes: action }));
     }),
   ];

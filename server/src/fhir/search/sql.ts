@@ -1,5 +1,6 @@
 // Compiles a SearchRequest into one SQL statement over `resource` and the index tables.
 // Nothing is filtered in JS after fetching: every condition, the order and the page are SQL.
+import { isBigintText } from '../../db/database.js';
 import { Invalid } from '../errors.js';
 import type { SearchRequest, SortKey } from './model.js';
 import { SqlParams } from './values.js';
@@ -55,8 +56,6 @@ interface Cursor {
   sort: string;
 }
 
-const MAX_SEQ = 2n ** 63n - 1n;
-
 /** How PostgreSQL prints the sort keys a cursor carries back, by the SQL type they are cast to. */
 const KEY_TEXT: Record<string, RegExp> = {
   text: /^[^\u0000]*$/,
@@ -81,7 +80,7 @@ function decodeCursor(text: string, request: SearchRequest, casts: string[]): Cu
   try {
     const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
     const keysFit = Array.isArray(cursor.keys) && cursor.keys.length === casts.length && cursor.keys.every((k, n) => k === null || (typeof k === 'string' && KEY_TEXT[casts[n]].test(k)));
-    const seqFits = typeof cursor.seq === 'string' && /^\d{1,19}$/.test(cursor.seq) && BigInt(cursor.seq) <= MAX_SEQ;
+    const seqFits = typeof cursor.seq === 'string' && isBigintText(cursor.seq);
     if (keysFit && seqFits && cursor.sort === sortSignature(request)) return cursor;
   } catch {
     // fall through
