@@ -73,6 +73,15 @@ describe.each(backends)('hostile imaging requests on %s', (backend) => {
     expect({ status: alternatives.status, found: alternatives.body.length }).toEqual({ status: 200, found: 1 });
   });
 
+  it('dates and times that are not on the calendar or the clock are a 400', async () => {
+    for (const query of ['StudyDate=99999999', 'StudyDate=20231399-', 'StudyDate=-20230230', 'StudyTime=25', 'StudyTime=1261']) {
+      expectOutcome(query, await call(`/dicomweb/studies?${query}`), 400, 'is not a');
+    }
+    for (const query of ['StudyDate=20240229', 'StudyDate=20261130-', 'StudyTime=235959.999', 'StudyTime=10-11']) {
+      expect({ query, status: (await call(`/dicomweb/studies?${query}`)).status }).toEqual({ query, status: 200 });
+    }
+  });
+
   it('control characters in an ignored query key reach the Warning header only as printable text', async () => {
     const res = await call('/dicomweb/studies?%01odd%0Akey=1');
     expect(res.status).toBe(200);

@@ -200,7 +200,8 @@ function rangeCondition(key: KeyDef, value: string, bind: (v: unknown) => string
   const dash = value.indexOf('-');
   const [from, to] = dash < 0 ? [value, value] : [value.slice(0, dash), value.slice(dash + 1)];
   for (const part of [from, to]) {
-    if (part && !pattern.test(part.replace(/[.:]/g, (c) => (key.vr === 'DA' && c === '.' ? '' : c === ':' ? '' : c)))) {
+    const text = part.replace(/[.:]/g, (c) => (key.vr === 'DA' && c === '.' ? '' : c === ':' ? '' : c));
+    if (part && (!pattern.test(text) || !(key.vr === 'DA' ? isCalendarDate(text) : isClockTime(text)))) {
       throw new Invalid(`${key.keyword}: '${value}' is not a ${key.vr === 'DA' ? 'date (YYYYMMDD)' : 'time (HHMMSS)'} or a range of them (a-b, a-, -b)`);
     }
   }
@@ -212,6 +213,20 @@ function rangeCondition(key: KeyDef, value: string, bind: (v: unknown) => string
   // An upper time bound of 10 means up to 10:59:59.999999: compare with a padded bound.
   if (to) parts.push(`${key.column} <= ${bind(key.vr === 'DA' ? clean(to) : `${clean(to)}~`)}`);
   return parts.join(' and ');
+}
+
+/** YYYYMMDD naming a day of the calendar (20231399 does not). */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = [text.slice(0, 4), text.slice(4, 6), text.slice(6, 8)].map(Number);
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year);
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** HH[MM[SS[.F]]] within a day's clock. */
+function isClockTime(text: string): boolean {
+  const [hour, minute = 0, second = 0] = [text.slice(0, 2), text.slice(2, 4), text.slice(4, 6)].filter(Boolean).map(Number);
+  return hour < 24 && minute < 60 && second < 60;
 }
 
 /** DICOM wildcards → SQL LIKE (with LIKE's own characters escaped). */
