@@ -286,6 +286,17 @@ describe.each(backends)('client_credentials, introspection, revocation and key r
     expect(json.body.access_token).toBeUndefined();
   });
 
+  it('a NUL character in any OAuth parameter, credential or account field → 400 invalid_request, never a 500', async () => {
+    const refused = [
+      await postForm(t, 'token', { grant_type: 'client_credentials', client_id: 'a\u0000b', client_secret: 'x' }),
+      await postForm(t, 'token', { grant_type: 'client_credentials' }, { authorization: basic('a\u0000b', 'x') }),
+      await postForm(t, 'login', { username: '\u0000', password: 'x', client_id: 'x' }),
+      await answer(await fetch(`${t.url}/oauth2/authorize?client_id=%00&response_type=code&redirect_uri=http://127.0.0.1/cb`)),
+      await adminPost(t, 'users', { username: 'nul\u0000', password: 'a-long-enough-passphrase', role: 'doctor' }),
+    ];
+    expect(refused.map((r) => [r.status, r.body?.error])).toEqual(Array(refused.length).fill([400, 'invalid_request']));
+  });
+
   it('introspection needs client authentication and reports active tokens, and nothing about unknown ones', async () => {
     const token = await tokenFor('system/*.rs');
     const payload = jwtPart(token, 1);

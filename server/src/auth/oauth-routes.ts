@@ -77,6 +77,17 @@ export function oauthRoutes({ auth, adminFhir, rateLimit: limits }: OAuthRouteOp
   };
 
   router.use(rawBody(64 * 1024));
+  // PostgreSQL's text cannot hold a NUL, and no OAuth parameter, credential or account field does:
+  // refused before any lookup (a client_id of 'a%00b' was a 500).
+  router.use((req, res, next) => {
+    const body = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);
+    const basic = /^Basic\s+(\S+)/i.exec(req.get('authorization') ?? '')?.[1];
+    const texts = [req.originalUrl, body.toString('latin1'), basic ? Buffer.from(basic, 'base64').toString('latin1') : ''];
+    if (body.includes(0) || texts.some((text) => /%00|\\u0000|\u0000/i.test(text))) {
+      return sendOAuthError(res, new OAuthError(400, 'invalid_request', 'The request holds a NUL character, which no OAuth parameter may contain'));
+    }
+    next();
+  });
   router.get('/jwks', (_req, res) => void res.json(auth.keys.jwks()));
   router.get('/.well-known/openid-configuration', (req, res) => void res.json(openIdConfiguration(auth.urls(req))));
   router.get('/authorize', limitIp, oauth((req, res) => showAuthorize(auth, req, res, new URLSearchParams(req.originalUrl.split('?')[1] ?? ''), auth.urls(req))));
