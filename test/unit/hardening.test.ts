@@ -5,6 +5,10 @@ import express, { type Express } from 'express';
 import { CONTENT_SECURITY_POLICY, securityHeaders } from '../../server/src/http/security-headers.js';
 import { corsAllowList, normalizeOrigin } from '../../server/src/http/cors.js';
 import { RateLimiter, rateLimit } from '../../server/src/http/rate-limit.js';
+import { PGlite } from '@electric-sql/pglite';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../../server/src/audit/logger.js';
+import { fhirErrorHandler } from '../../server/src/fhir/http/error-handler.js';
 
 const servers: Server[] = [];
 
@@ -224,5 +228,30 @@ describe('rateLimit middleware', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toEqual({ error: 'slow_down', error_description: 'retry in 1s' });
+  });
+});
+
+describe('fhirErrorHandler', () => {
+  it('a value the database refuses (SQLSTATE class 22) is a 400 OperationOutcome, logged as a warning without the value; other errors stay 500s', async () => {
+    const db = new PGlite();
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    const app = express();
+    app.get('/nul', async () => void (await db.query('select $1::text', ['secret\u0000value'])));
+    app.get('/overflow', async () => void (await db.query('select $1::bigint', ['99999999999999999999'])));
+    app.get('/bug', async () => void (await db.query('select * from no_such_table')));
+    app.use(fhirErrorHandler(createLogger('info', false, stream)));
+    const url = await serve(app);
+    for (const path of ['/nul', '/overflow']) {
+      const res = await fetch(`${url}${path}`);
+      const body = (await res.json()) as { resourceType: string; issue: { code: string }[] };
+      expect({ path, status: res.status, type: body.resourceType, code: body.issue[0].code }).toEqual({ path, status: 400, type: 'OperationOutcome', code: 'invalid' });
+    }
+    expect((await fetch(`${url}/bug`)).status).toBe(500);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines.join('\n')).not.toContain('secret');
+    expect(lines.map((l) => JSON.parse(l).level)).toEqual(['warn', 'warn', 'error']);
+    await db.close();
   });
 });

@@ -1,5 +1,6 @@
 // The one place errors become HTTP answers: typed errors keep their status, body-parser errors
-// become 400/413, anything unexpected is a 500 with no stack trace (logged with the request id).
+// become 400/413, values the database refuses 400, anything unexpected is a 500 with no stack
+// trace (logged with the request id).
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../../audit/logger.js';
 import { FhirError, operationOutcome } from '../errors.js';
@@ -22,6 +23,14 @@ export function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
       sendJson(res, parserError.status, operationOutcome('error', 'invalid', `The request could not be read: ${(err as Error).message}`));
+      return;
+    }
+    if (/^22/.test(String((err as { code?: unknown }).code ?? ''))) {
+      // SQLSTATE class 22 (data exception): PostgreSQL refused a value the request brought (a NUL,
+      // a number or date out of range) that no check before it caught. The client's to fix; the
+      // statement failed, so nothing was written by it. Logged, so the missing check gets added.
+      logger.warn('a request value was refused by the database', { method: req.method, path: req.path, sqlState: (err as { code: string }).code });
+      sendJson(res, 400, operationOutcome('error', 'invalid', `A value in the request cannot be stored or compared: ${(err as Error).message}`));
       return;
     }
     logger.error('unexpected error', { method: req.method, path: req.path, error: (err as Error)?.message, stack: (err as Error)?.stack });
