@@ -46,6 +46,13 @@ describe.each(backends)('hostile REST requests on %s', (backend) => {
     expectOutcome('ifMatch a number', await send('POST', '', bundle([{ request: { method: 'DELETE', url: `Patient/${patientId}`, ifMatch: 1 } }])), 400, 'ifMatch must be a string');
   });
 
+  it('two entries with one fullUrl are a 400 (bdl-7) and store nothing', async () => {
+    const before = await patients();
+    const entry = { fullUrl: 'urn:uuid:0f9c3e43-7a0e-4b6e-9d7f-2f3f0b6c1a11', resource: { resourceType: 'Patient', name: [{ family: 'Twice' }] }, request: { method: 'POST', url: 'Patient' } };
+    expectOutcome('repeated fullUrl', await send('POST', '', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [entry, entry] })), 400, 'repeats that of Bundle.entry[0]');
+    expect(await patients()).toBe(before);
+  });
+
   it('a NUL character in a Bundle entry\'s url fails that entry with a 400, as over HTTP', async () => {
     const res = await send('POST', '', JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/%00' } }, { request: { method: 'GET', url: `Patient/${patientId}` } }] }));
     expect(res.status).toBe(200);

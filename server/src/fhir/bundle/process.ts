@@ -32,6 +32,14 @@ export async function processBundle(ctx: InteractionContext, body: unknown, mini
   }
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw new Invalid('Bundle.entry must be a list of entries', ['Bundle.entry']);
   const entries = (bundle.entry ?? []).map((entry, index) => planEntry(entry, index));
+  // bdl-7: a fullUrl names one entry (a second one would make its urn:uuid references ambiguous).
+  const seen = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.fullUrl === undefined) continue;
+    const first = seen.get(entry.fullUrl);
+    if (first !== undefined) throw new Invalid(`Bundle.entry[${entry.index}].fullUrl repeats that of Bundle.entry[${first}]; each entry needs its own (bdl-7)`, [`Bundle.entry[${entry.index}].fullUrl`]);
+    seen.set(entry.fullUrl, entry.index);
+  }
   await settleVisibility(ctx); // before any transaction opens (see settleVisibility)
   const response = bundle.type === 'transaction' ? await runTransaction(ctx, entries) : await runBatch(ctx, entries);
   if (minimal) for (const entry of response.entry ?? []) delete entry.resource;
