@@ -29,6 +29,12 @@ describe.each(backends)('hostile REST requests on %s', (backend) => {
     expect((await send('GET', `Patient/${patientId}/_history/1`)).status).toBe(200);
   });
 
+  it('history answers _at and _list, which it does not support, with a 400 instead of ignoring them', async () => {
+    for (const path of ['Patient/_history?_at=2020', `Patient/${patientId}/_history?_list=x`]) {
+      expectOutcome(path, await send('GET', path), 400, 'History does not support');
+    }
+  });
+
   it('a history cursor beyond bigint is a 400', async () => {
     for (const path of ['Patient/_history?_cursor=99999999999999999999999', '_history?_cursor=9223372036854775808']) {
       expectOutcome(path, await send('GET', path), 400, '_cursor is not valid');

@@ -186,6 +186,10 @@ async function typeLevel(ctx: InteractionContext, req: Interaction, type: string
 
 async function history(ctx: InteractionContext, req: Interaction, target: { type?: string; id?: string }): Promise<InteractionResult> {
   const params = new Map(req.query);
+  // Silently ignoring these would answer every version as if they matched.
+  for (const unsupported of ['_at', '_list']) {
+    if (params.has(unsupported)) throw new Invalid(`History does not support ${unsupported} here; use _since and _count`, [unsupported]);
+  }
   const since = sinceInstant(params.get('_since'));
   const cursor = params.get('_cursor');
   if (cursor !== undefined && !isBigintText(cursor)) throw new Invalid('_cursor is not valid: follow the Bundle links unchanged', ['_cursor']);
