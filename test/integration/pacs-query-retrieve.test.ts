@@ -47,8 +47,11 @@ describe('querying and retrieving from a PACS (another hub as the PACS)', () => 
       dimse: {
         port: hubPort,
         aeTitle: 'SUHE',
+        // Short, for the peer that never answers its association request (504). The idle timeout
+        // stays roomy: both hubs share this process, and on a loaded machine a C-MOVE's
+        // sub-operations once waited more than 3 s (0xA702, the association closed early).
         associationTimeoutSeconds: 2,
-        idleTimeoutSeconds: 3,
+        idleTimeoutSeconds: 30,
         peers: [
           { aeTitle: 'PACSA', host: '127.0.0.1', port: pacsPort },
           // The PACS's port under a title it does not answer to: it rejects the association.
