@@ -52,6 +52,16 @@ describe.each(backends)('hostile REST requests on %s', (backend) => {
     expectOutcome('ifMatch a number', await send('POST', '', bundle([{ request: { method: 'DELETE', url: `Patient/${patientId}`, ifMatch: 1 } }])), 400, 'ifMatch must be a string');
   });
 
+  it('an operation called with malformed Parameters is a 400, $validate included', async () => {
+    for (const parameter of [5, [null], [{ name: 5 }]]) {
+      const body = JSON.stringify({ resourceType: 'Parameters', parameter });
+      for (const path of ['Appointment/$book', `Patient/${patientId}/$everything`, 'Patient/$validate']) {
+        const res = await send('POST', path, body);
+        expect({ path, parameter, status: res.status, type: res.body.resourceType }).toEqual({ path, parameter, status: 400, type: 'OperationOutcome' });
+      }
+    }
+  });
+
   it('two entries with one fullUrl are a 400 (bdl-7) and store nothing', async () => {
     const before = await patients();
     const entry = { fullUrl: 'urn:uuid:0f9c3e43-7a0e-4b6e-9d7f-2f3f0b6c1a11', resource: { resourceType: 'Patient', name: [{ family: 'Twice' }] }, request: { method: 'POST', url: 'Patient' } };

@@ -69,6 +69,9 @@ export async function executeInteraction(ctx: InteractionContext, req: Interacti
   if ([...req.path, ...req.query.flat()].some((text) => text.includes('\u0000'))) {
     throw new Invalid('The request holds a NUL character (%00), which no FHIR id, parameter or value may contain');
   }
+  // An operation's Parameters have the shape every handler reads them by (`parameter: 5` or
+  // `[null]` reached the handlers as 500s). The handlers check the values themselves.
+  if (req.path.some((segment) => segment.startsWith('$'))) checkParametersShape(req.body);
   const [type, id, sub, vid, ...rest] = req.path;
   if (rest.length > 0) throw new NotFound(`No such path: /${req.path.join('/')}`);
   if (type === undefined && req.method === 'GET') return searchSystem(ctx, req);
@@ -230,7 +233,8 @@ async function typeOperation(ctx: InteractionContext, req: Interaction, type: st
     let resource = req.body as Resource | Bundle;
     // $validate takes the resource directly or as Parameters.parameter[name=resource].
     if ((resource as { resourceType?: string })?.resourceType === 'Parameters') {
-      resource = ((resource as any).parameter ?? []).find((p: any) => p.name === 'resource')?.resource;
+      const parameters: unknown = (resource as { parameter?: unknown }).parameter;
+      resource = Array.isArray(parameters) ? parameters.find((p) => (p as { name?: unknown } | null)?.name === 'resource')?.resource : undefined;
     }
     const issues = ctx.validator.check(expectResource(resource, type));
     const outcome: OperationOutcome = issues.length
@@ -239,6 +243,22 @@ async function typeOperation(ctx: InteractionContext, req: Interaction, type: st
     return { status: 200, resource: outcome };
   }
   throw new NotFound(`Operation ${name} is not supported on ${type}`);
+}
+
+/** A Parameters body's `parameter` (and each `part`) is a list of objects with a string name. */
+function checkParametersShape(body: unknown): void {
+  if ((body as { resourceType?: unknown } | undefined)?.resourceType !== 'Parameters') return;
+  const check = (list: unknown, where: string): void => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) throw new Invalid(`${where} must be a list`, [where]);
+    list.forEach((item, n) => {
+      if (typeof item !== 'object' || item === null || typeof (item as { name?: unknown }).name !== 'string') {
+        throw new Invalid(`${where}[${n}] must be an object with a name`, [`${where}[${n}]`]);
+      }
+      check((item as { part?: unknown }).part, `${where}[${n}].part`);
+    });
+  };
+  check((body as { parameter?: unknown }).parameter, 'Parameters.parameter');
 }
 
 function expectResource(body: unknown, type: string): Resource {
