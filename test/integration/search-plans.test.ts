@@ -65,7 +65,7 @@ describe.each(backends)('search query plans on %s', (backend) => {
     const res = await t.fetch(`${t.base}/${path}`);
     expect({ path, status: res.status }).toEqual({ path, status: 200 });
     await res.text();
-    const read = (sql: string) => /^\s*(select|with p as)/i.test(sql) && /from (resource|idx_)/.test(sql) && !/\b(insert|update|delete)\b/i.test(sql);
+    const read = (sql: string) => /^\s*(select|with [pm] as)/i.test(sql) && /from (resource|idx_)/.test(sql) && !/\b(insert|update|delete)\b/i.test(sql);
     return recorded.filter((s) => read(s.sql));
   };
 

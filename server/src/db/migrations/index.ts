@@ -10,6 +10,7 @@ import { migration009 } from './009-document-signing.js';
 import { migration010 } from './010-prescription-signing-keys.js';
 import { migration011 } from './011-patient-keyed-tokens.js';
 import { migration012 } from './012-one-key-index.js';
+import { migration013 } from './013-walkable-seq-index.js';
 
 export interface Migration {
   version: number;
@@ -21,4 +22,4 @@ export interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012, migration013];

@@ -4,7 +4,8 @@ import { isBigintText } from '../../db/database.js';
 import { Invalid } from '../errors.js';
 import type { SearchRequest, SortKey } from './model.js';
 import { SqlParams } from './values.js';
-import { compileWhere, indexOnlyCount, indexTable } from './where.js';
+import { matchSetPage } from './match-set-page.js';
+import { compileWhere, indexOnlyCount, indexTable, matchingIndexRows } from './where.js';
 
 export { SqlParams };
 
@@ -94,6 +95,34 @@ function decodeCursor(text: string, request: SearchRequest, casts: string[]): Cu
  * never make a page repeat or skip a match. Each key sorts nulls last via an `is null` flag.
  */
 export function compileSearch(request: SearchRequest): CompiledSearch {
+  const result = request.sort.length === 0 && request.count > 0 ? compileMatchSetSearch(request) : undefined;
+  return result ?? compileGeneralSearch(request);
+}
+
+/** A search of one positive index filter in the default order (match-set-page.ts); else undefined. */
+function compileMatchSetSearch(request: SearchRequest): CompiledSearch | undefined {
+  // Identifiers name one or two resources by design: the walk cannot help them, and its longer
+  // statement costs about 0.1 ms more to plan and run.
+  if (request.filters.some((f) => f.kind === 'value' && f.param.code.endsWith('identifier'))) return undefined;
+  const params = new SqlParams();
+  const indexRows = matchingIndexRows(request.types ?? [request.resourceType], request.filters, request.restriction, params);
+  if (!indexRows) return undefined;
+  const afterSeq = request.cursor ? decodeCursor(request.cursor, request, []).seq : undefined;
+  const withTotal = request.total === 'accurate' && request.summary !== 'count';
+  return { sql: matchSetPage(request, indexRows, params, afterSeq, withTotal), params: params.values, countInPage: withTotal, ...countQuery(request) };
+}
+
+/** The separate count query (`_total=accurate` when the page did not carry it, or `estimate`). */
+function countQuery(request: SearchRequest): Pick<CompiledSearch, 'countSql' | 'countParams'> {
+  if (request.total !== 'accurate' && request.total !== 'estimate') return {};
+  const countParams = new SqlParams();
+  // `estimate` reads the planner's row estimate of the plain form (repository.ts).
+  const fromIndex = request.total === 'accurate' ? indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, countParams) : undefined;
+  return { countSql: fromIndex ?? `select count(*)::int as total from resource r where ${whereOf(request, countParams)}`, countParams: countParams.values };
+}
+
+/** The form every search can take (exported so a benchmark can compare it with the match-set form). */
+export function compileGeneralSearch(request: SearchRequest): CompiledSearch {
   const params = new SqlParams();
   const where = whereOf(request, params);
   const keys = request.sort.map((key) => ({ ...sortExpression(key, params), descending: key.descending }));
@@ -143,15 +172,7 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
     sql = `with p as materialized (${page})\n${columns}, case when ${needed} then (${count}) end as total from p ${join}`;
   }
 
-  const result: CompiledSearch = { sql, params: params.values, countInPage };
-  if (request.total === 'accurate' || request.total === 'estimate') {
-    const countParams = new SqlParams();
-    // `estimate` reads the planner's row estimate of the plain form (repository.ts).
-    const fromIndex = request.total === 'accurate' ? indexOnlyCount(request.types ?? [request.resourceType], request.filters, request.restriction, countParams) : undefined;
-    result.countSql = fromIndex ?? `select count(*)::int as total from resource r where ${whereOf(request, countParams)}`;
-    result.countParams = countParams.values;
-  }
-  return result;
+  return { sql, params: params.values, countInPage, ...countQuery(request) };
 }
 
 /** The cursor of the page after the one ending with `row`. */

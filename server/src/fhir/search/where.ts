@@ -107,12 +107,21 @@ function chainRows(filter: ChainFilter, params: SqlParams, restriction: AccessRe
  * which count their matches as the page finds them.
  */
 export function indexOnlyCount(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string | undefined {
+  const rows = matchingIndexRows(types, filters, restriction, params);
+  return rows && `select count(distinct i.res_id)::int as total ${rows}`;
+}
+
+/**
+ * `from <index table> i where ...`: the index rows naming exactly the matches (as `i.res_id`) of a
+ * search whose one condition is a positive index filter; undefined for other searches.
+ */
+export function matchingIndexRows(types: string[], filters: Filter[], restriction: AccessRestriction | undefined, params: SqlParams): string | undefined {
   if (types.length !== 1 || restriction || filters.length !== 1) return undefined;
   const [filter] = filters;
   if (filter.kind !== 'chain' && !(filter.kind === 'value' && isPlainPositive(filter))) return undefined;
   const type = params.add(types[0]);
   const rows = filter.kind === 'chain' ? chainRows(filter, params, undefined) : valueRows(filter, params, undefined);
-  return `select count(distinct i.res_id)::int as total from ${rows.table} i where i.res_type = ${type} and ${rows.condition}`;
+  return `from ${rows.table} i where i.res_type = ${type} and ${rows.condition}`;
 }
 
 /** A value filter that is one EXISTS over its parameter's index rows (no negation, no special modifier). */
