@@ -2,7 +2,7 @@
 // Nothing is filtered in JS after fetching: every condition, the order and the page are SQL.
 import { isBigintText } from '../../db/database.js';
 import { Invalid } from '../errors.js';
-import type { SearchRequest, SortKey } from './model.js';
+import type { Filter, SearchRequest, SortKey } from './model.js';
 import { SqlParams } from './values.js';
 import { matchSetPage } from './match-set-page.js';
 import { compileWhere, indexOnlyCount, indexTable, matchingIndexRows } from './where.js';
@@ -101,15 +101,24 @@ export function compileSearch(request: SearchRequest): CompiledSearch {
 
 /** A search of one positive index filter in the default order (match-set-page.ts); else undefined. */
 function compileMatchSetSearch(request: SearchRequest): CompiledSearch | undefined {
-  // Identifiers name one or two resources by design: the walk cannot help them, and its longer
-  // statement costs about 0.1 ms more to plan and run.
-  if (request.filters.some((f) => f.kind === 'value' && f.param.code.endsWith('identifier'))) return undefined;
+  if (request.filters.some(namesByIdentifier)) return undefined;
   const params = new SqlParams();
   const indexRows = matchingIndexRows(request.types ?? [request.resourceType], request.filters, request.restriction, params);
   if (!indexRows) return undefined;
   const afterSeq = request.cursor ? decodeCursor(request.cursor, request, []).seq : undefined;
   const withTotal = request.total === 'accurate' && request.summary !== 'count';
   return { sql: matchSetPage(request, indexRows, params, afterSeq, withTotal), params: params.values, countInPage: withTotal, ...countQuery(request) };
+}
+
+/**
+ * An identifier names one or two resources by design, and a chain ending in one
+ * (`subject:Patient.identifier=…`) names one record's resources, created together: neither is
+ * spread along the type, so the walk could only fail (0.3–0.5 ms more on one patient's 270
+ * Observations). They keep the general statement.
+ */
+function namesByIdentifier(filter: Filter): boolean {
+  if (filter.kind === 'value') return filter.param.code.endsWith('identifier');
+  return filter.kind === 'chain' && filter.targets.some((t) => namesByIdentifier(t.inner));
 }
 
 /** The separate count query (`_total=accurate` when the page did not carry it, or `estimate`). */
