@@ -93,14 +93,14 @@ describe.each(backends)('one-filter search pages on %s', (backend) => {
     expect(await branchOf(statement!)).toBe(branch);
   });
 
-  it('identifiers, and chains ending in one, keep the general statement (their matches are few, or one record)', async () => {
+  it('identifiers, references to a patient, and chains ending in one keep the general statement (their matches are few, or one record)', async () => {
     const patient = patientsOf.get('Dense')![0];
     await t.fetch(`${t.base}/Patient/${patient}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/fhir+json' },
       body: JSON.stringify({ resourceType: 'Patient', id: patient, identifier: [{ system: 'urn:test', value: 'p0' }], name: [{ family: 'Dense', given: ['Test'] }] }),
     });
-    for (const path of ['Patient?identifier=urn:test|p0', 'Observation?subject:Patient.identifier=urn:test|p0']) {
+    for (const path of ['Patient?identifier=urn:test|p0', 'Observation?subject:Patient.identifier=urn:test|p0', `Observation?subject=Patient/${patient}`, `Observation?patient=${patient}`]) {
       const { ids, statement } = await pages(path);
       expect({ path, found: ids.length, matchSet: statement !== undefined }).toEqual({ path, found: 1, matchSet: false });
     }
