@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
+import { recordStatements, type RecordedStatement } from '../helpers/statement-recorder.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const backends = await availableBackends('search-match-set-page');
@@ -25,7 +26,7 @@ describe.each(backends)('one-filter search pages on %s', (backend) => {
   /** Ids by family, in the order they were created; and the Observation of each patient. */
   const patientsOf = new Map<string, string[]>();
   const observationsOf = new Map<string, string[]>();
-  let recorded: { sql: string; params: unknown[] }[] = [];
+  let recorded: RecordedStatement[] = [];
 
   const create = async (resource: Resource): Promise<string> => {
     const res = await t.fetch(`${t.base}/${resource.resourceType}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(resource) });
@@ -43,12 +44,7 @@ describe.each(backends)('one-filter search pages on %s', (backend) => {
       observationsOf.set(family, [...(observationsOf.get(family) ?? []), observation]);
     }
     await t.hub.db.query('analyze');
-    const db = t.hub.db as { query: (sql: string, params?: unknown[], options?: unknown) => Promise<unknown[]> };
-    const original = db.query.bind(db);
-    db.query = (sql, params, options) => {
-      recorded.push({ sql, params: params ?? [] });
-      return original(sql, params, options);
-    };
+    recorded = recordStatements(t.hub.db);
   });
 
   /** Every page of `path` with `_count=3`: the ids in order, each page's total, and the first page's statement. */
@@ -56,7 +52,7 @@ describe.each(backends)('one-filter search pages on %s', (backend) => {
     const ids: string[] = [];
     const totals: number[] = [];
     let url: string | undefined = `${t.base}/${path}&_count=3`;
-    recorded = [];
+    recorded.length = 0;
     while (url) {
       const res = await t.fetch(url);
       expect(res.status).toBe(200);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
+import { recordStatements, type RecordedStatement } from '../helpers/statement-recorder.js';
 import { useTestHub } from '../helpers/use-hub.js';
 
 const SYNTHEA = resolve(fileURLToPath(new URL('../../..', import.meta.url)), 'shared/testdata/fhir/synthea/smart');
@@ -33,7 +34,7 @@ describe.each(backends)('search query plans on %s', (backend) => {
   const t = useTestHub(backend, { auth: { rateLimit: { capacity: 10000, perSecond: 1000 } } });
   let patient = '';
   let practitioner = '';
-  let recorded: { sql: string; params: unknown[] }[] = [];
+  let recorded: RecordedStatement[] = [];
 
   beforeAll(async () => {
     // The three smallest Synthea patients: every type and reference shape the classes below use.
@@ -50,18 +51,12 @@ describe.each(backends)('search query plans on %s', (backend) => {
     const doctor = (await (await t.fetch(`${t.base}/Practitioner?_count=1`)).json()) as Bundle;
     practitioner = doctor.entry![0].resource!.id!;
     await t.hub.db.query('analyze');
-    // Record every statement from here on (searches run outside transactions, on the hub's db).
-    const db = t.hub.db as { query: (sql: string, params?: unknown[], options?: unknown) => Promise<unknown[]> };
-    const original = db.query.bind(db);
-    db.query = (sql, params, options) => {
-      recorded.push({ sql, params: params ?? [] });
-      return original(sql, params, options);
-    };
+    recorded = recordStatements(t.hub.db);
   });
 
   /** The search statements one request sends (reads of `resource` or an index table, not writes). */
   const statementsOf = async (path: string): Promise<{ sql: string; params: unknown[] }[]> => {
-    recorded = [];
+    recorded.length = 0;
     const res = await t.fetch(`${t.base}/${path}`);
     expect({ path, status: res.status }).toEqual({ path, status: 200 });
     await res.text();
@@ -99,13 +94,13 @@ describe.each(backends)('search query plans on %s', (backend) => {
 
   it('answers a one-filter page and its total in one statement (no round trip for the count)', async () => {
     for (const path of ['Observation?code=http://loinc.org|8302-2&_count=1', `Observation?subject=Patient/${patient}&_count=2`]) {
-      recorded = [];
+      recorded.length = 0;
       const bundle = (await (await t.fetch(`${t.base}/${path}`)).json()) as Bundle;
       const searches = recorded.filter((s) => /from (resource|idx_)/.test(s.sql) && !/\b(insert|update|delete)\b/i.test(s.sql));
       expect({ path, statements: searches.length, total: bundle.total! > bundle.entry!.length }).toEqual({ path, statements: 1, total: true });
       // The next page counts in the same statement too.
       const next = bundle.link!.find((l) => l.relation === 'next')!.url;
-      recorded = [];
+      recorded.length = 0;
       const page2 = (await (await t.fetch(next)).json()) as Bundle;
       expect(page2.total).toBe(bundle.total);
       expect(recorded.filter((s) => /from (resource|idx_)/.test(s.sql) && !/\b(insert|update|delete)\b/i.test(s.sql))).toHaveLength(1);

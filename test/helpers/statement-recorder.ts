@@ -1,0 +1,20 @@
+// Records the statements a hub sends through its database interface (searches run outside
+// transactions, on the hub's db), so a test can EXPLAIN exactly what the hub asked.
+import type { Database } from '../../server/src/db/database.js';
+
+export interface RecordedStatement {
+  sql: string;
+  params: unknown[];
+}
+
+/** From now on every `db.query` is appended to the returned list (empty it between requests). */
+export function recordStatements(db: Database): RecordedStatement[] {
+  const recorded: RecordedStatement[] = [];
+  const target = db as { query: (sql: string, params?: unknown[], options?: unknown) => Promise<unknown[]> };
+  const original = target.query.bind(db);
+  target.query = (sql, params, options) => {
+    recorded.push({ sql, params: params ?? [] });
+    return original(sql, params, options);
+  };
+  return recorded;
+}
