@@ -8,8 +8,9 @@
 // walk is short (54 Encounters for those 2,469 matches). So this statement builds the set of
 // matches once from the index rows (which also gives the count, instead of a second pass over
 // the chain), walks at most WALK_ROWS_PER_MATCH rows per match, and only when the walk did not
-// fill the page probes as before. The walk's membership test is kept out of a join (`in (...) is true` is a hashed
-// subplan, tested per row) so that the planner cannot turn it back into the probing plan.
+// fill the page probes as before. The walk's membership test is kept out of a join (`in (...) is
+// true` is a hashed subplan, tested per row) so that the planner cannot turn it back into the
+// probing plan. Cursors are the same as the general statement's (no sort keys, the last seq).
 import type { SearchRequest } from './model.js';
 import type { SqlParams } from './values.js';
 
