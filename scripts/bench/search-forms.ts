@@ -55,7 +55,7 @@ try {
   for (const [type, query] of queries) {
     const request = parseSearchRequest(type, query, registry, limits);
     const general = compileGeneralSearch(request);
-    const matchSet = compileSearch(request);
+    const matchSet = compileSearch(request, { matchSet: true });
     const times = { general: [] as number[], matchSet: [] as number[] };
     let total: number | null = null;
     for (let run = 0; run < runs; run++) {

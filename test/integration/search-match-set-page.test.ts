@@ -3,6 +3,7 @@
 // probing each match (when they are rare). Both must give the same pages as the plain definition:
 // every match exactly once, in creation order, with the same total on every page. The data is
 // built so that each query takes the branch it names, and the plan (EXPLAIN ANALYZE) proves it.
+// On PGlite the hub keeps the general statement, and the same pages are checked.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { availableBackends } from '../helpers/parts.js';
@@ -85,6 +86,11 @@ describe.each(backends)('one-filter search pages on %s', (backend) => {
     const { ids, totals, statement } = await pages(path);
     expect(ids).toEqual(expected());
     expect(new Set(totals)).toEqual(new Set([expected().length]));
+    // PGlite keeps the general statement (sql.ts CompileOptions): same pages, no branch to check.
+    if (backend === 'pglite') {
+      expect(statement).toBeUndefined();
+      return;
+    }
     expect(statement).toBeDefined();
     expect(await branchOf(statement!)).toBe(branch);
   });

@@ -397,7 +397,7 @@ export class FhirRepository {
   async #search(request: SearchRequest, options: SearchOptions): Promise<SearchResult> {
     for (const type of request.types ?? [request.resourceType]) this.checkType(type);
     await resolveTerminology(request, (type, url) => this.findCanonical(type, url));
-    const compiled = compileSearch(request);
+    const compiled = compileSearch(request, { matchSet: this.db.kind === 'postgres' });
     const db = await this.reader();
     const result: SearchResult = { resources: [] };
     let totalInPage: number | undefined;
