@@ -33,14 +33,16 @@ export function matchSetPage(request: SearchRequest, indexRows: string, params: 
   const count = params.add(request.count);
   const limit = params.add(request.count + 1);
   const walk = `select s.type, s.id, s.seq from (select r.type, r.id, r.seq, r.deleted from resource r where r.type = ${type}${after}
-     order by r.seq limit (select ${WALK_ROWS_PER_MATCH} * count(*) from m)) s
-   where (select count(*) from m) > ${count} and not s.deleted and (s.id in (select res_id from m)) is true
+     order by r.seq limit (select ${WALK_ROWS_PER_MATCH} * matches from n)) s
+   where (select matches from n) > ${count} and not s.deleted and (s.id in (select res_id from m)) is true
    order by s.seq limit ${limit}`;
   const probe = `select r.type, r.id, r.seq from resource r where r.type = ${type} and not r.deleted${after} and r.id in (select res_id from m)
    order by r.seq limit ${limit}`;
   const needed = afterSeq === undefined ? `(select count(*) from p) > ${count}` : 'true';
-  const total = withTotal ? `, case when ${needed} then (select count(*)::int from m) end as total` : '';
+  const total = withTotal ? `, case when ${needed} then (select matches::int from n) end as total` : '';
+  // The matches are counted once (n): the walk's bound, its gate and the total all read it.
   return `with m as materialized (select distinct i.res_id ${indexRows}),
+ n as materialized (select count(*) as matches from m),
  w as materialized (${walk}),
  p as materialized (select type, id, seq from w where (select count(*) from w) > ${count}
    union all select type, id, seq from (${probe}) probed where (select count(*) from w) <= ${count})
