@@ -5,6 +5,10 @@
 // other's committed rows. Only then are studies written, and only for instances that passed the
 // checks: a rejected instance changes nothing. Counts are kept by increment (only for rows this
 // batch really inserted), never recounted.
+//
+// Four statements per batch, whatever its size: lock, read, write, count. A C-STORE association
+// sends one instance at a time, so most of its batches hold one or two instances, and each round
+// trip costs the hub a socket write and a wake-up; the batch used to take ten, plus one per study.
 import type { SqlExecutor } from '../db/database.js';
 import type { InstanceRecord, PersonNameParts } from './instance-record.js';
 
@@ -34,14 +38,12 @@ const nameKey = (name: PersonNameParts | undefined) => (name ? [name.Alphabetic 
 export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<IndexResult[]> {
   const results: IndexResult[] = items.map(() => ({ ok: true }));
   const studyUids = [...new Set(items.map((i) => i.record.studyUid))];
+  // Its own statement: in READ COMMITTED the next statement's snapshot is taken after the lock is
+  // granted, so it sees what the batch that held the lock committed.
   await tx.query('select pg_advisory_xact_lock(h) from (select distinct hashtext(u) as h from unnest($1::text[]) u order by 1) s', [studyUids.map((u) => `dicom-study:${u}`)]);
 
   // A series belongs to one study; an instance to one series.
-  const seriesUids = [...new Set(items.map((i) => i.record.seriesUid))];
-  const seriesStudy = new Map((await tx.query<{ series_uid: string; study_uid: string }>('select series_uid, study_uid from dicom_series where series_uid = any($1)', [seriesUids])).map((r) => [r.series_uid, r.study_uid]));
-  const existing = new Map(
-    (await tx.query<{ sop_instance_uid: string; series_uid: string; blob_key: string }>('select sop_instance_uid, series_uid, blob_key from dicom_instance where sop_instance_uid = any($1) for update', [items.map((i) => i.record.sopInstanceUid)])).map((r) => [r.sop_instance_uid, r]),
-  );
+  const { seriesStudy, existing } = await storedRows(tx, [...new Set(items.map((i) => i.record.seriesUid))], items.map((i) => i.record.sopInstanceUid));
   const accepted: IndexItem[] = [];
   const acceptedAt = new Map<string, number>(); // SOP Instance UID -> the item's index in `items`
   items.forEach((item, n) => {
@@ -67,11 +69,7 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
   });
   if (!accepted.length) return results;
 
-  const byStudy = new Map<string, IndexItem>();
-  for (const item of accepted) byStudy.set(item.record.studyUid, item); // the last instance's attributes win
-  for (const uid of [...byStudy.keys()].sort()) await upsertStudy(tx, byStudy.get(uid)!);
-  const newSeries = await upsertSeries(tx, accepted);
-  const inserted = await upsertInstances(tx, accepted);
+  const { newSeries, newInstances } = await upsertRows(tx, accepted);
   const perSeries = new Map<string, number>();
   const perStudy = new Map<string, { instances: number; series: number; modalities: Set<string> }>();
   for (const item of accepted) {
@@ -79,7 +77,7 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
     const study = perStudy.get(studyUid) ?? { instances: 0, series: 0, modalities: new Set<string>() };
     perStudy.set(studyUid, study);
     if (series.modality) study.modalities.add(series.modality);
-    if (inserted.has(item.record.sopInstanceUid)) {
+    if (newInstances.has(item.record.sopInstanceUid)) {
       perSeries.set(seriesUid, (perSeries.get(seriesUid) ?? 0) + 1);
       study.instances += 1;
     }
@@ -88,105 +86,120 @@ export async function indexBatch(tx: SqlExecutor, items: IndexItem[]): Promise<I
     const studyUid = accepted.find((a) => a.record.seriesUid === uid)!.record.studyUid;
     perStudy.get(studyUid)!.series += 1;
   }
-  if (perSeries.size) {
-    await tx.query(
-      `update dicom_series s set instance_count = s.instance_count + v.n
-       from unnest($1::text[], $2::int[]) as v(uid, n) where s.series_uid = v.uid`,
-      [[...perSeries.keys()], [...perSeries.values()]],
-    );
-  }
-  for (const [uid, delta] of perStudy) {
-    await tx.query(
-      `update dicom_study set instance_count = instance_count + $2, series_count = series_count + $3,
-         modalities = (select coalesce(array_agg(distinct m order by m), '{}') from unnest(modalities || $4::text[]) as m),
-         updated_at = now()
-       where study_uid = $1`,
-      [uid, delta.instances, delta.series, [...delta.modalities]],
-    );
-  }
+  const studies = [...perStudy.entries()];
+  await tx.query(
+    `with series_counts as (
+       update dicom_series s set instance_count = s.instance_count + v.n
+       from unnest($1::text[], $2::int[]) as v(uid, n) where s.series_uid = v.uid)
+     update dicom_study d set instance_count = d.instance_count + v.instances, series_count = d.series_count + v.series,
+       modalities = (select coalesce(array_agg(distinct m order by m), '{}') from unnest(d.modalities || array(select jsonb_array_elements_text(v.modalities::jsonb))) as m),
+       updated_at = now()
+     from unnest($3::text[], $4::int[], $5::int[], $6::text[]) as v(uid, instances, series, modalities)
+     where d.study_uid = v.uid`,
+    [
+      [...perSeries.keys()], [...perSeries.values()],
+      studies.map(([uid]) => uid), studies.map(([, d]) => d.instances), studies.map(([, d]) => d.series), studies.map(([, d]) => JSON.stringify([...d.modalities])),
+    ],
+  );
   return results;
 }
 
-async function upsertStudy(tx: SqlExecutor, item: IndexItem): Promise<void> {
-  const { record } = item;
-  const { patient, study } = record;
-  await tx.query(
-    `insert into dicom_study (study_uid, imaging_study_id, patient_id, issuer_of_patient_id, patient_name, patient_name_key,
-       patient_name_alphabetic, patient_name_ideographic, patient_name_phonetic,
-       patient_birth_date, patient_sex, study_date, study_time, accession_number, study_id, study_description,
-       referring_physician_name, institution_name, charset)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-     on conflict (study_uid) do update set
-       patient_id = coalesce(excluded.patient_id, dicom_study.patient_id),
-       issuer_of_patient_id = coalesce(excluded.issuer_of_patient_id, dicom_study.issuer_of_patient_id),
-       patient_name = coalesce(excluded.patient_name, dicom_study.patient_name),
-       patient_name_key = coalesce(excluded.patient_name_key, dicom_study.patient_name_key),
-       patient_name_alphabetic = coalesce(excluded.patient_name_alphabetic, dicom_study.patient_name_alphabetic),
-       patient_name_ideographic = coalesce(excluded.patient_name_ideographic, dicom_study.patient_name_ideographic),
-       patient_name_phonetic = coalesce(excluded.patient_name_phonetic, dicom_study.patient_name_phonetic),
-       patient_birth_date = coalesce(excluded.patient_birth_date, dicom_study.patient_birth_date),
-       patient_sex = coalesce(excluded.patient_sex, dicom_study.patient_sex),
-       study_date = coalesce(excluded.study_date, dicom_study.study_date),
-       study_time = coalesce(excluded.study_time, dicom_study.study_time),
-       accession_number = coalesce(excluded.accession_number, dicom_study.accession_number),
-       study_id = coalesce(excluded.study_id, dicom_study.study_id),
-       study_description = coalesce(excluded.study_description, dicom_study.study_description),
-       referring_physician_name = coalesce(excluded.referring_physician_name, dicom_study.referring_physician_name),
-       institution_name = coalesce(excluded.institution_name, dicom_study.institution_name),
-       charset = coalesce(excluded.charset, dicom_study.charset),
-       updated_at = now()`,
-    [
-      record.studyUid, item.imagingStudyId, patient.id ?? null, patient.issuer ?? null, patient.name ? JSON.stringify(patient.name) : null,
-      nameKey(patient.name), upper(patient.name?.Alphabetic), upper(patient.name?.Ideographic), upper(patient.name?.Phonetic),
-      patient.birthDate ?? null, patient.sex ?? null, study.date ?? null, study.time ?? null,
-      study.accessionNumber ?? null, study.studyId ?? null, study.description ?? null,
-      study.referringPhysician ? JSON.stringify(study.referringPhysician) : null, study.institution ?? null, record.charset ?? null,
-    ],
+/** The batch's series already stored (with their study) and its instances already stored, locked for update. */
+async function storedRows(tx: SqlExecutor, seriesUids: string[], sopInstanceUids: string[]) {
+  const rows = await tx.query<{ kind: 'series' | 'instance'; uid: string; parent: string; blob_key: string | null }>(
+    `with instance as (select sop_instance_uid, series_uid, blob_key from dicom_instance where sop_instance_uid = any($2) for update)
+     select 'series' as kind, series_uid as uid, study_uid as parent, null as blob_key from dicom_series where series_uid = any($1)
+     union all
+     select 'instance', sop_instance_uid, series_uid, blob_key from instance`,
+    [seriesUids, sopInstanceUids],
   );
+  const seriesStudy = new Map<string, string>();
+  const existing = new Map<string, { series_uid: string; blob_key: string }>();
+  for (const row of rows) {
+    if (row.kind === 'series') seriesStudy.set(row.uid, row.parent);
+    else existing.set(row.uid, { series_uid: row.parent, blob_key: row.blob_key! });
+  }
+  return { seriesStudy, existing };
 }
 
-/** Upserts each series of the batch once; returns the UIDs of series that are new. */
-async function upsertSeries(tx: SqlExecutor, items: IndexItem[]): Promise<string[]> {
+const STUDY_COLUMNS = [
+  'study_uid', 'imaging_study_id', 'patient_id', 'issuer_of_patient_id', 'patient_name', 'patient_name_key',
+  'patient_name_alphabetic', 'patient_name_ideographic', 'patient_name_phonetic',
+  'patient_birth_date', 'patient_sex', 'study_date', 'study_time', 'accession_number', 'study_id', 'study_description',
+  'referring_physician_name', 'institution_name', 'charset',
+];
+const SERIES_COLUMNS = ['series_uid', 'study_uid', 'modality', 'series_number', 'series_description', 'body_part', 'performed_start_date', 'performed_start_time'];
+const INSTANCE_COLUMNS = [
+  'sop_instance_uid', 'series_uid', 'study_uid', 'sop_class_uid', 'instance_number', 'transfer_syntax', 'blob_key', 'size',
+  'rows', 'columns', 'bits_allocated', 'frames', 'pixel_offset', 'pixel_length', 'frame_length', 'encapsulated', 'metadata',
+];
+
+/**
+ * Upserts the batch's studies, series and instances in one statement (foreign keys are checked
+ * at its end, when all three are written). A study or series named by several instances is
+ * written once, with the last instance's attributes; a study or series attribute an instance
+ * leaves empty keeps its stored value. Returns the series and instances that are new.
+ */
+async function upsertRows(tx: SqlExecutor, items: IndexItem[]): Promise<{ newSeries: string[]; newInstances: Set<string> }> {
+  const byStudy = new Map<string, IndexItem>();
   const bySeries = new Map<string, IndexItem>();
-  for (const item of items) bySeries.set(item.record.seriesUid, item);
-  const columns = ['series_uid', 'study_uid', 'modality', 'series_number', 'series_description', 'body_part', 'performed_start_date', 'performed_start_time'];
-  const rows = [...bySeries.values()].map(({ record: { seriesUid, studyUid, series } }) => [
-    seriesUid, studyUid, series.modality ?? null, series.number ?? null, series.description ?? null, series.bodyPart ?? null, series.performedDate ?? null, series.performedTime ?? null,
-  ]);
-  const inserted = await tx.query<{ series_uid: string }>(
-    `insert into dicom_series (${columns.join(', ')}) values ${placeholders(rows)}
-     on conflict (series_uid) do update set
-       ${columns.slice(2).map((c) => `${c} = coalesce(excluded.${c}, dicom_series.${c})`).join(', ')}
-     returning series_uid, (xmax = 0) as inserted`,
-    rows.flat(),
+  for (const item of items) {
+    byStudy.set(item.record.studyUid, item);
+    bySeries.set(item.record.seriesUid, item);
+  }
+  const params: unknown[] = [];
+  const values = (rows: unknown[][]) =>
+    rows.map((row) => `(${row.map((value) => `$${params.push(value)}`).join(', ')})`).join(', ');
+  const studyValues = values([...byStudy.keys()].sort().map((uid) => studyRow(byStudy.get(uid)!)));
+  const seriesValues = values([...bySeries.values()].map(seriesRow));
+  const instanceValues = values(items.map(instanceRow));
+  const rows = await tx.query<{ kind: 'series' | 'instance'; uid: string; inserted: boolean }>(
+    `with study as (
+       insert into dicom_study (${STUDY_COLUMNS.join(', ')}) values ${studyValues}
+       on conflict (study_uid) do update set
+         ${STUDY_COLUMNS.slice(2).map((c) => `${c} = coalesce(excluded.${c}, dicom_study.${c})`).join(', ')}, updated_at = now()),
+     series as (
+       insert into dicom_series (${SERIES_COLUMNS.join(', ')}) values ${seriesValues}
+       on conflict (series_uid) do update set
+         ${SERIES_COLUMNS.slice(2).map((c) => `${c} = coalesce(excluded.${c}, dicom_series.${c})`).join(', ')}
+       returning series_uid, (xmax = 0) as inserted),
+     instance as (
+       insert into dicom_instance (${INSTANCE_COLUMNS.join(', ')}) values ${instanceValues}
+       on conflict (sop_instance_uid) do update set
+         ${INSTANCE_COLUMNS.slice(3).map((c) => `${c} = excluded.${c}`).join(', ')}, stored_at = now()
+       returning sop_instance_uid, (xmax = 0) as inserted)
+     select 'series' as kind, series_uid as uid, inserted from series
+     union all
+     select 'instance', sop_instance_uid, inserted from instance`,
+    params,
   );
-  return inserted.filter((r) => (r as unknown as { inserted: boolean }).inserted).map((r) => r.series_uid);
+  return {
+    newSeries: rows.filter((r) => r.kind === 'series' && r.inserted).map((r) => r.uid),
+    newInstances: new Set(rows.filter((r) => r.kind === 'instance' && r.inserted).map((r) => r.uid)),
+  };
 }
 
-/** Inserts (or, sent again, replaces) each instance; returns the UIDs that were new. */
-async function upsertInstances(tx: SqlExecutor, items: IndexItem[]): Promise<Set<string>> {
-  const columns = [
-    'sop_instance_uid', 'series_uid', 'study_uid', 'sop_class_uid', 'instance_number', 'transfer_syntax', 'blob_key', 'size',
-    'rows', 'columns', 'bits_allocated', 'frames', 'pixel_offset', 'pixel_length', 'frame_length', 'encapsulated', 'metadata',
+function studyRow({ record, imagingStudyId }: IndexItem): unknown[] {
+  const { patient, study } = record;
+  return [
+    record.studyUid, imagingStudyId, patient.id ?? null, patient.issuer ?? null, patient.name ? JSON.stringify(patient.name) : null,
+    nameKey(patient.name), upper(patient.name?.Alphabetic), upper(patient.name?.Ideographic), upper(patient.name?.Phonetic),
+    patient.birthDate ?? null, patient.sex ?? null, study.date ?? null, study.time ?? null,
+    study.accessionNumber ?? null, study.studyId ?? null, study.description ?? null,
+    study.referringPhysician ? JSON.stringify(study.referringPhysician) : null, study.institution ?? null, record.charset ?? null,
   ];
-  const rows = items.map(({ record: r, blob, metadata }) => [
+}
+
+function seriesRow({ record: { seriesUid, studyUid, series } }: IndexItem): unknown[] {
+  return [seriesUid, studyUid, series.modality ?? null, series.number ?? null, series.description ?? null, series.bodyPart ?? null, series.performedDate ?? null, series.performedTime ?? null];
+}
+
+function instanceRow({ record: r, blob, metadata }: IndexItem): unknown[] {
+  return [
     r.sopInstanceUid, r.seriesUid, r.studyUid, r.sopClassUid, r.instance.number ?? null, r.transferSyntax, blob.key, blob.size,
     r.instance.rows ?? null, r.instance.columns ?? null, r.instance.bitsAllocated ?? null, r.instance.frames ?? null, r.instance.pixelOffset ?? null,
     r.instance.pixelLength ?? null, r.instance.frameLength ?? null, r.instance.encapsulated, metadata,
-  ]);
-  const result = await tx.query<{ sop_instance_uid: string; inserted: boolean }>(
-    `insert into dicom_instance (${columns.join(', ')}) values ${placeholders(rows)}
-     on conflict (sop_instance_uid) do update set
-       ${columns.slice(3).map((c) => `${c} = excluded.${c}`).join(', ')}, stored_at = now()
-     returning sop_instance_uid, (xmax = 0) as inserted`,
-    rows.flat(),
-  );
-  return new Set(result.filter((r) => r.inserted).map((r) => r.sop_instance_uid));
-}
-
-function placeholders(rows: unknown[][]): string {
-  let n = 0;
-  return rows.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
+  ];
 }
 
 /** Whether any instance still uses a blob (a replaced object may be shared by identical copies). */
