@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { FileBlobStore, type StagedBlob } from '../../server/src/imaging/blob-store.js';
@@ -78,14 +79,19 @@ try {
     const port = String(hub.hub.dimsePort());
     await storescu(warmUp.paths, port);
     measuring = true;
+    // How long a callback waits for the event loop: every await in the stages pays it once.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const started = performance.now();
     await storescu(series.paths, port);
     const seconds = (performance.now() - started) / 1000;
+    loopDelay.disable();
     measuring = false;
     say(`\nC-STORE of ${instances} instances (${(series.bytes / 1e6).toFixed(1)} MB), ${associations} storescu associations: ${(instances / seconds).toFixed(1)} instances/s; one instance every ${((seconds * 1000 * associations) / instances).toFixed(1)} ms per association\n`);
     say('| stage | n | p50 ms | mean ms |');
     say('| --- | ---: | ---: | ---: |');
     for (const [stage, times] of stages) say(`| ${stage} | ${times.length} | ${percentile(times, 0.5).toFixed(2)} | ${mean(times).toFixed(2)} |`);
+    say(`| event-loop delay while storing | — | ${(loopDelay.percentile(50) / 1e6).toFixed(2)} | ${(loopDelay.mean / 1e6).toFixed(2)} |`);
     say(`| baseline: write + fsync + rename + fsync dir, ${associations} writers | ${parallelDisk.length} | ${percentile(parallelDisk, 0.5).toFixed(2)} | ${mean(parallelDisk).toFixed(2)} |`);
     say(`| baseline: the same, 1 writer | ${loneDisk.length} | ${percentile(loneDisk, 0.5).toFixed(2)} | ${mean(loneDisk).toFixed(2)} |`);
     say(`| baseline: one committed single-row transaction | ${commit.length} | ${percentile(commit, 0.5).toFixed(2)} | ${mean(commit).toFixed(2)} |`);
