@@ -83,11 +83,13 @@ try {
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await storescu(series.paths, port);
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (performance.now() - started) / 1000;
     loopDelay.disable();
     measuring = false;
-    say(`\nC-STORE of ${instances} instances (${(series.bytes / 1e6).toFixed(1)} MB), ${associations} storescu associations: ${(instances / seconds).toFixed(1)} instances/s; one instance every ${((seconds * 1000 * associations) / instances).toFixed(1)} ms per association\n`);
+    say(`\nC-STORE of ${instances} instances (${(series.bytes / 1e6).toFixed(1)} MB), ${associations} storescu associations: ${(instances / seconds).toFixed(1)} instances/s; one instance every ${((seconds * 1000 * associations) / instances).toFixed(1)} ms per association; hub CPU ${((cpu.user + cpu.system) / 1000 / instances).toFixed(2)} ms per instance (all its threads)\n`);
     say('| stage | n | p50 ms | mean ms |');
     say('| --- | ---: | ---: | ---: |');
     for (const [stage, times] of stages) say(`| ${stage} | ${times.length} | ${percentile(times, 0.5).toFixed(2)} | ${mean(times).toFixed(2)} |`);
