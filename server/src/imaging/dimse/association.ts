@@ -15,6 +15,7 @@ import { cFind, cRetrieve, errorComment, type QueryRetrievePort } from './query-
 import type { DimseContext } from './server.js';
 import { acceptableSyntaxes, QR_MODELS, STATUS, STORAGE_SOP_CLASSES } from './sop-classes.js';
 import { ObjectTooLarge, StoreSink } from './store-sink.js';
+import { StoreResponse } from './store-response.js';
 import { StoredStudies } from './stored-studies.js';
 
 type Association = InstanceType<typeof dimse.association.Association>;
@@ -167,14 +168,13 @@ export class DimseAssociation extends dimse.Scp {
     const dataset = request.getDataset();
     const pending = (dataset && this.#datasetOutcomes.get(dataset)) ?? Promise.resolve<StoreOutcome>({ ok: false, code: FAILURE.cannotUnderstand, reason: 'No data set was received' });
     void pending.then((outcome) => {
-      const response = dimse.responses.CStoreResponse.fromRequest(request);
+      let response: StoreResponse;
       if (outcome.ok) {
-        response.setStatus(STATUS.success);
+        response = new StoreResponse(request, STATUS.success);
         this.#studies.stored(outcome.record.studyUid);
       } else {
         this.#studies.refused();
-        response.setStatus(outcome.code);
-        response.setErrorComment(errorComment(outcome.reason));
+        response = new StoreResponse(request, outcome.code, errorComment(outcome.reason));
         this.#ctx.logger.warn('C-STORE refused', { callingAe: this.#callingAe, sopInstanceUid: cleanUid(request.getAffectedSopInstanceUid()), status: `0x${outcome.code.toString(16)}`, reason: outcome.reason });
       }
       if (!this.#socket.destroyed) callback(response);
