@@ -7,8 +7,8 @@
 // batch really inserted), never recounted.
 //
 // Four statements per batch, whatever its size: lock, read, write, count. A C-STORE association
-// sends one instance at a time, so most of its batches hold one or two instances, and each round
-// trip costs the hub a socket write and a wake-up; the batch used to take ten, plus one per study.
+// sends one instance at a time, so most of its batches hold one or two instances and every round
+// trip is paid per instance, while the next batch waits (`npm run bench:cstore-stages` times it).
 import type { SqlExecutor } from '../db/database.js';
 import type { InstanceRecord, PersonNameParts } from './instance-record.js';
 
