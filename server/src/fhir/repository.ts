@@ -16,6 +16,7 @@ import { rejectingUnfitValues } from './search/rejected-values.js';
 import { compileSearch, cursorAfter } from './search/sql.js';
 import { runIncludes, type IncludeResult } from './search/include.js';
 import { resolveTerminology } from './search/terminology.js';
+import { shapeStatementName } from '../db/statement-names.js';
 
 export interface SearchOptions {
   /** Types whose resources the caller may read: includes of other types are not fetched. */
@@ -402,7 +403,7 @@ export class FhirRepository {
     const result: SearchResult = { resources: [] };
     let totalInPage: number | undefined;
     if (request.summary !== 'count') {
-      const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params);
+      const rows = await db.query<Record<string, unknown>>(compiled.sql, compiled.params, { name: shapeStatementName(compiled.sql) });
       if (compiled.countInPage && rows.length && rows[0].total != null) totalInPage = Number(rows[0].total);
       const page = rows.slice(0, request.count);
       result.resources = page.map((row) => JSON.parse(row.content as string) as Resource);
@@ -424,7 +425,7 @@ export class FhirRepository {
       const complete = request.summary !== 'count' && request.count > 0 && !request.cursor && !result.nextCursor;
       result.total = complete
         ? result.resources.length
-        : (totalInPage ?? Number((await db.query<{ total: number }>(compiled.countSql, compiled.countParams))[0].total));
+        : (totalInPage ?? Number((await db.query<{ total: number }>(compiled.countSql, compiled.countParams, { name: shapeStatementName(compiled.countSql) }))[0].total));
     }
     return result;
   }
@@ -433,7 +434,7 @@ export class FhirRepository {
   async includes(specs: IncludeSpec[], matches: Resource[], options: SearchOptions & { restriction?: AccessRestriction }): Promise<IncludeResult> {
     if (specs.length === 0 || matches.length === 0) return { resources: [], truncated: false };
     const db = await this.reader();
-    const query = (sql: string, params: unknown[]) => db.query<{ content: string }>(sql, params);
+    const query = (sql: string, params: unknown[]) => db.query<{ content: string }>(sql, params, { name: shapeStatementName(sql) });
     return runIncludes(query, specs, matches, this.registry, {
       restriction: options.restriction,
       canRead: options.canRead ?? (() => true),

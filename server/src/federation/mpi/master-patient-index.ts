@@ -154,7 +154,9 @@ export class MasterPatientIndex implements PatientLinking {
   async members(sql: SqlExecutor, goldenIds: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (!goldenIds.length) return out;
-    const rows = await sql.query<{ golden_id: string; patient_id: string }>('select golden_id, patient_id from mpi_record where golden_id = any($1::text[]) order by patient_id', [goldenIds]);
+    const rows = await sql.query<{ golden_id: string; patient_id: string }>('select golden_id, patient_id from mpi_record where golden_id = any($1::text[]) order by patient_id', [goldenIds], {
+      name: 'suhe_mpi_members',
+    });
     for (const r of rows) out.set(r.golden_id, [...(out.get(r.golden_id) ?? []), r.patient_id]);
     return out;
   }

@@ -43,7 +43,8 @@ export async function runIncludes(
       const remaining = options.max - included.length - added.length;
       const statement = spec.reverse ? reverseQuery(spec, frontier, options) : forwardQuery(spec, frontier, registry, options);
       if (!statement) continue;
-      const rows = await query(statement.sql + ` limit ${remaining + 1}`, statement.params);
+      // The limit is a parameter, so that the text stays one shape (a prepared statement, repository.ts).
+      const rows = await query(`${statement.sql} limit $${statement.params.length + 1}`, [...statement.params, remaining + 1]);
       for (const row of rows) {
         const resource = JSON.parse(row.content) as Resource;
         if (seen.has(key(resource))) continue;

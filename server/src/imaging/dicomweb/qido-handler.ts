@@ -1,5 +1,6 @@
 // QIDO-RS handlers: compile the query, run it within the caller's patients, answer DICOM JSON.
 import type { Request, Response } from 'express';
+import { shapeStatementName } from '../../db/statement-names.js';
 import { NotFound } from '../../fhir/errors.js';
 import { compileQido, type QidoLevel } from '../qido.js';
 import { qidoResult } from '../qido-results.js';
@@ -11,7 +12,7 @@ export async function qido(ctx: DicomwebContext, req: Request, res: Response, le
   const scope = ctx.onlyStudy ? { studyUid: ctx.onlyStudy, visible: 'all' as const } : { visible: await ctx.access.visiblePatients(), shared: await studiesSharedWithCaller(ctx) };
   if (ctx.onlyStudy && path.studyUid && path.studyUid !== ctx.onlyStudy) throw new NotFound(`Study ${path.studyUid} is not part of this share`);
   const compiled = compileQido({ level, ...path, params, ...scope });
-  const rows = await ctx.db.query<Record<string, unknown>>(compiled.sql, compiled.values);
+  const rows = await ctx.db.query<Record<string, unknown>>(compiled.sql, compiled.values, { name: shapeStatementName(compiled.sql) });
   const patients = [...new Set(rows.map((r) => r.patient_ref as string | null).filter((p): p is string => !!p))];
   ctx.audit.record(ctx.access.actor, { kind: 'search-type', type: 'ImagingStudy', outcome: 'success', patients, query: new URL(req.originalUrl, 'http://x').search.slice(1), dicomEvent: 'query' });
   if (compiled.ignored.length) {

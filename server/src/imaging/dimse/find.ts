@@ -4,6 +4,7 @@
 // Specific Character Set and Retrieve AE Title). PATIENT level groups the matching studies by
 // patient. Results are read a page at a time, so a cancel stops the query between pages.
 import type { Database } from '../../db/database.js';
+import { shapeStatementName } from '../../db/statement-names.js';
 import { FhirError } from '../../fhir/errors.js';
 import { compileQido, MAX_LIMIT, type QidoLevel } from '../qido.js';
 import { qidoResult, type DicomJson } from '../qido-results.js';
@@ -56,7 +57,7 @@ async function* rows(db: Database, level: QidoLevel, keys: RequestedKey[], optio
   for (const key of keys) if (!produced.has(key.tag)) params.push(['includefield', key.tag]);
   for (let offset = 0; !options.cancelled(); offset += MAX_LIMIT) {
     const compiled = compile(level, [...params, ['limit', String(MAX_LIMIT)], ['offset', String(offset)]]);
-    const page = await db.query<Record<string, unknown>>(compiled.sql, compiled.values);
+    const page = await db.query<Record<string, unknown>>(compiled.sql, compiled.values, { name: shapeStatementName(compiled.sql) });
     for (const row of page) {
       if (options.cancelled()) return;
       yield { json: qidoResult(level, row, options.base, compiled.includeFields), patientRef: (row.patient_ref as string | null) ?? null };
@@ -71,7 +72,7 @@ async function* patients(db: Database, keys: RequestedKey[], options: FindOption
   const groups = new Map<string, { json: DicomJson; patientRef: string | null; studies: number; series: number; instances: number }>();
   for (let offset = 0; !options.cancelled(); offset += MAX_LIMIT) {
     const compiled = compile('study', [...params, ['limit', String(MAX_LIMIT)], ['offset', String(offset)]]);
-    const page = await db.query<Record<string, unknown>>(compiled.sql, compiled.values);
+    const page = await db.query<Record<string, unknown>>(compiled.sql, compiled.values, { name: shapeStatementName(compiled.sql) });
     for (const row of page) {
       const key = row.patient_id !== null && row.patient_id !== undefined ? `id:${row.issuer_of_patient_id ?? ''}|${row.patient_id}` : `ref:${row.patient_ref ?? row.study_uid}`;
       let group = groups.get(key);
