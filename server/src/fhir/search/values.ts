@@ -3,7 +3,7 @@
 // component of a composite row (`i.parts->1->>1`).
 import { Invalid } from '../errors.js';
 import { dateRange, instantMillis, instantText } from '../index/date-range.js';
-import { escapeLike, normalizeString } from '../index/normalize.js';
+import { escapeLike, normalizeString, prefixEnd } from '../index/normalize.js';
 import type { CodeSet, Prefix } from './model.js';
 import { PREFIXES } from './model.js';
 import { splitPipe, unescapeValue } from './parse.js';
@@ -57,7 +57,7 @@ export function valueCondition(v: ValueContext, value: string, params: SqlParams
       if (v.modifier === 'exact') return `${col('value')} = ${params.add(text)}`;
       if (v.modifier === 'contains') return `${col('norm')} like ${params.add('%' + escapeLike(normalizeString(text)) + '%')}`;
       if (v.modifier === 'text') return wordsCondition(col('norm'), text, params);
-      return `${col('norm')} like ${params.add(escapeLike(normalizeString(text)) + '%')}`;
+      return startsWith(col('norm'), normalizeString(text), params);
     }
     case 'token':
       // Displays are stored normalised; lower() keeps rows indexed before that matching ($reindex renews them).
@@ -81,6 +81,18 @@ export function valueCondition(v: ValueContext, value: string, params: SqlParams
     default:
       throw new Invalid(`Search parameter '${v.code}' of type ${v.type} is not supported`, [v.code]);
   }
+}
+
+/**
+ * `column` starts with `prefix`, as a range of text_pattern_ops order rather than `like 'x%'`: a
+ * LIKE pattern that is a parameter cannot use the index until the planner sees its value, so a
+ * prepared search (db/statement-names.ts) would be planned anew for every name searched; a range
+ * of two parameters can use the index in one plan for all. Exact: see prefixEnd.
+ */
+function startsWith(column: string, prefix: string, params: SqlParams): string {
+  const end = prefixEnd(prefix);
+  if (!end) return `${column} like ${params.add(escapeLike(prefix) + '%')}`;
+  return `(${column} ~>=~ ${params.add(prefix)} and ${column} ~<~ ${params.add(end)})`;
 }
 
 /** `:text`: every word searched starts a word of the text. */
